@@ -1,0 +1,190 @@
+using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+
+namespace EdgeCloud.Core.State;
+
+/// <summary>
+/// The single path every change of state takes. A command is a decide function that reads a
+/// <see cref="StateTransaction"/> and writes into it; decide functions run one at a time on one
+/// writer, so each sees every earlier command's result. The writer groups the change sets of the
+/// commands waiting into one durable batch (<see cref="IChangeLog"/>), then publishes the new
+/// snapshot, completes the callers, and runs after-commit work. A command that throws changes
+/// nothing. A replicated log (Raft) plugs in as the <see cref="IChangeLog"/>.
+/// </summary>
+public sealed class CommandBus : IAsyncDisposable
+{
+    private readonly Channel<ICommandItem> _queue = Channel.CreateUnbounded<ICommandItem>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly IChangeLog _log;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly List<IStateObserver> _observers = [];
+    private readonly Task _writer;
+    private readonly CancellationTokenSource _stop = new();
+    private volatile StateSnapshot _published;
+
+    /// <summary>Upper bound of commands in one durable batch.</summary>
+    public int MaxBatch { get; init; } = 512;
+
+    public CommandBus(StateSnapshot initial, IChangeLog log, TimeProvider time, ILogger<CommandBus> logger)
+    {
+        _published = initial;
+        _log = log;
+        _time = time;
+        _logger = logger;
+        _writer = Task.Run(WriterLoopAsync);
+    }
+
+    /// <summary>The latest committed state. Lock-free; consistent across pools.</summary>
+    public StateSnapshot Current => _published;
+
+    public void Subscribe(IStateObserver observer)
+    {
+        lock (_observers) _observers.Add(observer);
+    }
+
+    /// <summary>Runs <paramref name="decide"/> on the writer and returns its result once its changes are durable.</summary>
+    /// <exception cref="CloudException">The command was refused; nothing changed.</exception>
+    public Task<T> ExecuteAsync<T>(Func<StateTransaction, T> decide, CancellationToken cancellationToken = default)
+    {
+        var item = new CommandItem<T>(decide);
+        if (!_queue.Writer.TryWrite(item))
+            return Task.FromException<T>(CloudException.Internal("The front-end is shutting down."));
+        return cancellationToken.CanBeCanceled ? item.Completion.Task.WaitAsync(cancellationToken) : item.Completion.Task;
+    }
+
+    public Task ExecuteAsync(Action<StateTransaction> decide, CancellationToken cancellationToken = default) =>
+        ExecuteAsync<bool>(tx => { decide(tx); return true; }, cancellationToken);
+
+    private async Task WriterLoopAsync()
+    {
+        var reader = _queue.Reader;
+        var batch = new List<(ICommandItem Item, StateTransaction? Tx, Exception? Error, object? Result)>();
+        try
+        {
+            while (await reader.WaitToReadAsync(_stop.Token).ConfigureAwait(false))
+            {
+                batch.Clear();
+                var working = _published;
+                var changeSets = new List<ChangeSet>();
+                var now = _time.GetUtcNow().ToUnixTimeSeconds();
+                while (batch.Count < MaxBatch && reader.TryRead(out var item))
+                {
+                    var tx = new StateTransaction(working, now);
+                    try
+                    {
+                        var result = item.Decide(tx);
+                        if (tx.HasWrites)
+                        {
+                            var cs = tx.ToChangeSet();
+                            working = working.Apply(cs);
+                            changeSets.Add(cs);
+                        }
+                        batch.Add((item, tx, null, result));
+                    }
+                    catch (Exception ex)
+                    {
+                        batch.Add((item, null, ex, null));
+                    }
+                }
+
+                if (changeSets.Count > 0)
+                {
+                    try
+                    {
+                        await _log.AppendAsync(changeSets, working.Version, _stop.Token).ConfigureAwait(false);
+                    }
+                    catch (Exception ex)
+                    {
+                        _logger.LogError(ex, "Commit of {Count} change sets failed; the batch is rolled back", changeSets.Count);
+                        var fault = ex as CloudException ?? CloudException.Internal("Could not store the change: " + ex.Message);
+                        foreach (var b in batch)
+                            if (b.Error is null) b.Item.Fail(b.Tx!.HasWrites ? fault : null, b.Result);
+                            else b.Item.Fail(b.Error, null);
+                        continue;
+                    }
+                    _published = working;
+                }
+
+                foreach (var b in batch)
+                {
+                    if (b.Error is not null) { b.Item.Fail(b.Error, null); continue; }
+                    b.Item.Complete(b.Result);
+                }
+                Notify(changeSets, working, batch.Where(b => b.Tx is not null).SelectMany(b => b.Tx!.Events).ToList());
+                foreach (var b in batch)
+                {
+                    if (b.Tx is null) continue;
+                    foreach (var action in b.Tx.AfterCommitActions)
+                    {
+                        try { action(); }
+                        catch (Exception ex) { _logger.LogError(ex, "After-commit action failed"); }
+                    }
+                }
+            }
+        }
+        catch (OperationCanceledException) when (_stop.IsCancellationRequested)
+        {
+        }
+        while (reader.TryRead(out var left)) left.Fail(CloudException.Internal("The front-end is shutting down."), null);
+    }
+
+    private void Notify(List<ChangeSet> changeSets, StateSnapshot snapshot, List<object> events)
+    {
+        if (changeSets.Count == 0 && events.Count == 0) return;
+        IStateObserver[] observers;
+        lock (_observers) observers = [.. _observers];
+        foreach (var o in observers)
+        {
+            try { o.OnCommitted(changeSets, events, snapshot); }
+            catch (Exception ex) { _logger.LogError(ex, "State observer {Observer} failed", o.GetType().Name); }
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _queue.Writer.TryComplete();
+        await _stop.CancelAsync().ConfigureAwait(false);
+        try { await _writer.ConfigureAwait(false); } catch (OperationCanceledException) { }
+        _stop.Dispose();
+    }
+
+    private interface ICommandItem
+    {
+        object? Decide(StateTransaction tx);
+        void Complete(object? result);
+        void Fail(Exception? error, object? result);
+    }
+
+    private sealed class CommandItem<T>(Func<StateTransaction, T> decide) : ICommandItem
+    {
+        public TaskCompletionSource<T> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public object? Decide(StateTransaction tx) => decide(tx);
+        public void Complete(object? result) => Completion.TrySetResult((T)result!);
+        public void Fail(Exception? error, object? result)
+        {
+            // A command that wrote nothing in a failed batch still succeeded (it was a read or a no-op).
+            if (error is null) Completion.TrySetResult((T)result!);
+            else Completion.TrySetException(error);
+        }
+    }
+}
+
+/// <summary>Where committed change sets go before they count: the store, or a replicated log in front of it.</summary>
+public interface IChangeLog
+{
+    /// <summary>Makes the batch durable (and, replicated, agreed) before returning.</summary>
+    Task AppendAsync(IReadOnlyList<ChangeSet> batch, long version, CancellationToken cancellationToken);
+}
+
+/// <summary>Told after each committed batch, on the writer: keep it short (queue work elsewhere).</summary>
+public interface IStateObserver
+{
+    void OnCommitted(IReadOnlyList<ChangeSet> changeSets, IReadOnlyList<object> events, StateSnapshot snapshot);
+}
+
+/// <summary>The single-front-end change log: the store itself.</summary>
+public sealed class StoreChangeLog(IStateStore store) : IChangeLog
+{
+    public Task AppendAsync(IReadOnlyList<ChangeSet> batch, long version, CancellationToken cancellationToken) =>
+        store.CommitAsync(batch, version, cancellationToken);
+}
