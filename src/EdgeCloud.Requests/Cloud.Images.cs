@@ -1,0 +1,174 @@
+using System.Globalization;
+using EdgeCloud.Core.Objects;
+using EdgeCloud.Core.State;
+using EdgeCloud.Core.Templates;
+using EdgeCloud.Requests.Auth;
+
+namespace EdgeCloud.Requests;
+
+public sealed partial class Cloud
+{
+    /// <summary>
+    /// one.image.allocate: the image is LOCKED while its datastore driver copies it in, then READY
+    /// (or ERROR with the driver's message). Datastore quota (IMAGES, SIZE) is charged here.
+    /// </summary>
+    public Task<int> ImageAllocateAsync(Caller caller, string text, int dsId, bool skipCapacityCheck, CancellationToken ct = default)
+    {
+        var t = ParseTemplate(text);
+        var name = t.Get("NAME");
+        if (string.IsNullOrEmpty(name)) throw CloudException.Allocate(ObjectType.Image, "No NAME in template.");
+        ValidateName(ObjectType.Image, name);
+        var path = t.Get("PATH") ?? "";
+        var size = t.TryGetLong("SIZE", out var s) ? s : -1;
+        var typeText = (t.Get("TYPE") ?? (path.Length == 0 && size > 0 ? "DATABLOCK" : "OS")).ToUpperInvariant();
+        if (!Enum.TryParse<ImageType>(typeText, out var type) || int.TryParse(typeText, out _))
+            throw CloudException.Allocate(ObjectType.Image, $"Unknown image TYPE \"{typeText}\"; use OS, CDROM, DATABLOCK, KERNEL, RAMDISK or CONTEXT.");
+        if (path.Length == 0 && type != ImageType.DATABLOCK)
+            throw CloudException.Allocate(ObjectType.Image, "No PATH in template (only DATABLOCK images can be created empty with SIZE).");
+        if (type == ImageType.DATABLOCK && path.Length == 0 && size <= 0)
+            throw CloudException.Allocate(ObjectType.Image, "An empty DATABLOCK needs a positive SIZE (MiB).");
+        var persistent = (t.Get("PERSISTENT") ?? "NO").Equals("YES", StringComparison.OrdinalIgnoreCase);
+        t.Set("TYPE", type.ToString());
+        return bus.ExecuteAsync(tx =>
+        {
+            var ds = Demand<Datastore>(tx, caller, ObjectType.Datastore, dsId, AuthOp.Use);
+            var fileTypes = type is ImageType.KERNEL or ImageType.RAMDISK or ImageType.CONTEXT;
+            if (ds.DsType == DatastoreType.SYSTEM_DS || ds.DsType == DatastoreType.BACKUP_DS)
+                throw CloudException.Allocate(ObjectType.Image, $"Datastore {dsId} is a {ds.DsType} datastore; images go to image or file datastores.");
+            if (fileTypes != (ds.DsType == DatastoreType.FILE_DS))
+                throw CloudException.Allocate(ObjectType.Image, $"{type} images must go to a {(fileTypes ? "FILE_DS" : "IMAGE_DS")} datastore.");
+            if (ds.State == DatastoreState.DISABLED) throw CloudException.Allocate(ObjectType.Image, $"Datastore {dsId} is disabled.");
+            if (!Authorizer.CanCreate(caller, ObjectType.Image, Acls(tx))) throw Authorizer.Denied(caller, AuthOp.Create, ObjectType.Image, -1);
+            CheckNameFreeForAllocate(tx, ObjectType.Image, name, caller.Uid);
+            var mb = size > 0 ? size : 0;
+            if (!skipCapacityCheck && ds.TotalMb > 0 && mb > ds.FreeMb)
+                throw CloudException.Allocate(ObjectType.Image, $"Not enough space in datastore {dsId}: {mb} MB needed, {ds.FreeMb} MB free.");
+            var id = tx.NextId(ObjectType.Image);
+            var image = Stamp(new Image
+            {
+                Id = id, Name = name, Template = t, ImageType = type, Persistent = persistent, RegTime = tx.Now,
+                Path = path, Size = mb, Format = t.Get("FORMAT") ?? "", Fs = t.Get("FS") ?? "",
+                State = ImageState.LOCKED, PrevState = ImageState.INIT, DatastoreId = ds.Id, Datastore = ds.Name,
+                DiskType = 0,
+            }, tx, caller);
+            LifeCycle.ChargeOwnerQuota(tx, image.Uid, image.Gid, q => QuotaEngine.AddDatastore(q.Quotas, q.Defaults, ds.Id,
+                new Dictionary<string, double> { ["IMAGES"] = 1, ["SIZE"] = mb }, q.Who, check: true));
+            tx.Put(image);
+            var dsNow = Require<Datastore>(tx, ObjectType.Datastore, ds.Id);
+            tx.Put(dsNow with { Images = dsNow.Images.Add(id) });
+            tx.Raise(new ImageCopyRequested(id));
+            return id;
+        }, ct);
+    }
+
+    /// <summary>The datastore driver finished copying an image in: READY with its source and size, or ERROR with a message.</summary>
+    public Task ImageReadyAsync(int id, bool ok, string source, long sizeMb, string format, string error, CancellationToken ct = default) =>
+        bus.ExecuteAsync(tx =>
+        {
+            if (tx.Get<Image>(ObjectType.Image, id) is not { State: ImageState.LOCKED } image) return;
+            if (!ok)
+            {
+                var t = image.Template.Clone();
+                t.Set("ERROR", error);
+                tx.Put(image with { State = ImageState.ERROR, PrevState = image.State, Template = t });
+                return;
+            }
+            var delta = sizeMb - image.Size;
+            if (delta != 0)
+                LifeCycle.ChargeOwnerQuota(tx, image.Uid, image.Gid, q => QuotaEngine.AddDatastore(q.Quotas, q.Defaults, image.DatastoreId,
+                    new Dictionary<string, double> { ["SIZE"] = delta }, q.Who, check: false));
+            tx.Put(image with { State = ImageState.READY, PrevState = image.State, Source = source, Size = sizeMb, Format = format.Length > 0 ? format : image.Format });
+        }, ct);
+
+    public Task<int> ImageDeleteAsync(Caller caller, int id, bool force, CancellationToken ct = default) =>
+        bus.ExecuteAsync(tx =>
+        {
+            var image = Demand<Image>(tx, caller, ObjectType.Image, id, AuthOp.Manage);
+            if (image.RunningVms > 0 && !force)
+                throw CloudException.Action($"Cannot delete image {id}: it is used by VMs {string.Join(",", image.Vms)}.", id);
+            if (image.State is ImageState.LOCKED && !force) throw CloudException.Action($"Cannot delete image {id} while it is LOCKED.", id);
+            LifeCycle.ChargeOwnerQuota(tx, image.Uid, image.Gid, q => QuotaEngine.AddDatastore(q.Quotas, q.Defaults, image.DatastoreId,
+                new Dictionary<string, double> { ["IMAGES"] = -1, ["SIZE"] = -image.Size }, q.Who, check: false));
+            if (tx.Get<Datastore>(ObjectType.Datastore, image.DatastoreId) is { } ds) tx.Put(ds with { Images = ds.Images.Remove(id) });
+            tx.Delete(ObjectType.Image, id);
+            return id;
+        }, ct);
+
+    public Task<int> ImageEnableAsync(Caller caller, int id, bool enable, CancellationToken ct = default) =>
+        bus.ExecuteAsync(tx =>
+        {
+            var image = Demand<Image>(tx, caller, ObjectType.Image, id, AuthOp.Manage);
+            if (enable && image.State == ImageState.DISABLED) tx.Put(image with { State = ImageState.READY, PrevState = image.State });
+            else if (!enable && image.State == ImageState.READY) tx.Put(image with { State = ImageState.DISABLED, PrevState = image.State });
+            else if (!(enable ? image.State is ImageState.READY or ImageState.USED or ImageState.USED_PERS : image.State == ImageState.DISABLED))
+                throw CloudException.Action($"Image {id} cannot be {(enable ? "enabled" : "disabled")} in state {image.State}.", id);
+            return id;
+        }, ct);
+
+    public Task<int> ImagePersistentAsync(Caller caller, int id, bool persistent, CancellationToken ct = default) =>
+        bus.ExecuteAsync(tx =>
+        {
+            var image = Demand<Image>(tx, caller, ObjectType.Image, id, AuthOp.Manage);
+            if (image.RunningVms > 0) throw CloudException.Action($"Cannot change persistence of image {id}: it is used by VMs.", id);
+            var t = image.Template.Clone();
+            t.Set("PERSISTENT", persistent ? "YES" : "NO");
+            tx.Put(image with { Persistent = persistent, Template = t });
+            return id;
+        }, ct);
+
+    public Task<int> ImageChtypeAsync(Caller caller, int id, string typeText, CancellationToken ct = default)
+    {
+        if (!Enum.TryParse<ImageType>(typeText.ToUpperInvariant(), out var type) || int.TryParse(typeText, out _))
+            throw CloudException.Action($"Unknown image type \"{typeText}\".", id);
+        return bus.ExecuteAsync(tx =>
+        {
+            var image = Demand<Image>(tx, caller, ObjectType.Image, id, AuthOp.Manage);
+            var ds = Require<Datastore>(tx, ObjectType.Datastore, image.DatastoreId);
+            var fileType = type is ImageType.KERNEL or ImageType.RAMDISK or ImageType.CONTEXT;
+            if (fileType != (ds.DsType == DatastoreType.FILE_DS))
+                throw CloudException.Action($"Type {type} does not fit datastore {ds.Id} ({ds.DsType}).", id);
+            var t = image.Template.Clone();
+            t.Set("TYPE", type.ToString());
+            tx.Put(image with { ImageType = type, Template = t });
+            return id;
+        }, ct);
+    }
+
+    /// <summary>one.image.clone: a new image copied from a READY/USED one (its driver copies it, it starts LOCKED).</summary>
+    public Task<int> ImageCloneAsync(Caller caller, int id, string name, int dsId, CancellationToken ct = default)
+    {
+        ValidateName(ObjectType.Image, name);
+        return bus.ExecuteAsync(tx =>
+        {
+            var src = Demand<Image>(tx, caller, ObjectType.Image, id, AuthOp.Use, checkLock: false);
+            if (src.State is not (ImageState.READY or ImageState.USED or ImageState.USED_PERS))
+                throw CloudException.Action($"Cannot clone image {id} in state {src.State}.", id);
+            var ds = Demand<Datastore>(tx, caller, ObjectType.Datastore, dsId < 0 ? src.DatastoreId : dsId, AuthOp.Use);
+            if (!Authorizer.CanCreate(caller, ObjectType.Image, Acls(tx))) throw Authorizer.Denied(caller, AuthOp.Create, ObjectType.Image, -1);
+            CheckNameFreeForAllocate(tx, ObjectType.Image, name, caller.Uid);
+            var nid = tx.NextId(ObjectType.Image);
+            var t = src.Template.Clone();
+            t.Set("NAME", name);
+            var image = Stamp(src with
+            {
+                Id = nid, Name = name, Template = t, RegTime = tx.Now, State = ImageState.LOCKED, PrevState = ImageState.INIT,
+                DatastoreId = ds.Id, Datastore = ds.Name, RunningVms = 0, Vms = [], Clones = [], AppClones = [],
+                CloningId = id, Lock = null, Persistent = false, Path = src.Source,
+            }, tx, caller);
+            LifeCycle.ChargeOwnerQuota(tx, image.Uid, image.Gid, q => QuotaEngine.AddDatastore(q.Quotas, q.Defaults, ds.Id,
+                new Dictionary<string, double> { ["IMAGES"] = 1, ["SIZE"] = src.Size }, q.Who, check: true));
+            tx.Put(image);
+            var srcNow = Require<Image>(tx, ObjectType.Image, id);
+            tx.Put(srcNow with { Clones = srcNow.Clones.Add(nid) });
+            var dsNow = Require<Datastore>(tx, ObjectType.Datastore, ds.Id);
+            tx.Put(dsNow with { Images = dsNow.Images.Add(nid) });
+            tx.Raise(new ImageCopyRequested(nid));
+            return nid;
+        }, ct);
+    }
+
+    internal static string Int(long v) => v.ToString(CultureInfo.InvariantCulture);
+}
+
+/// <summary>An image needs its datastore driver to copy it in.</summary>
+public sealed record ImageCopyRequested(int ImageId);

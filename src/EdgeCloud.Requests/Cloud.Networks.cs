@@ -1,0 +1,392 @@
+using System.Collections.Immutable;
+using System.Globalization;
+using System.Net;
+using EdgeCloud.Core.Objects;
+using EdgeCloud.Core.State;
+using EdgeCloud.Core.Templates;
+using EdgeCloud.Requests.Auth;
+
+namespace EdgeCloud.Requests;
+
+public sealed partial class Cloud
+{
+    public static readonly string[] VnDrivers = ["dummy", "bridge", "fw", "802.1Q", "vxlan", "ovswitch", "ovswitch_vxlan", "elastic"];
+
+    /// <summary>
+    /// one.vn.allocate: the network starts in INIT and becomes READY once its driver has set it up
+    /// (the dummy driver at once); only READY networks give leases.
+    /// </summary>
+    public Task<int> VNetAllocateAsync(Caller caller, string text, int clusterId, CancellationToken ct = default)
+    {
+        var t = ParseTemplate(text);
+        var name = t.Get("NAME");
+        if (string.IsNullOrEmpty(name)) throw CloudException.Allocate(ObjectType.VNet, "No NAME in template.");
+        ValidateName(ObjectType.VNet, name);
+        var vnMad = t.Get("VN_MAD") ?? throw CloudException.Allocate(ObjectType.VNet, "No VN_MAD in template.");
+        if (!VnDrivers.Contains(vnMad)) throw CloudException.Allocate(ObjectType.VNet, $"Unknown VN_MAD \"{vnMad}\"; known drivers: {string.Join(", ", VnDrivers)}.");
+        if (vnMad is "802.1Q" or "vxlan" && t.Get("PHYDEV") is null) throw CloudException.Allocate(ObjectType.VNet, $"VN_MAD {vnMad} needs PHYDEV.");
+        var ars = t.Vectors("AR").ToList();
+        foreach (var ar in ars) ValidateAr(ar);
+        t.Remove("AR");
+        if (t.Get("SECURITY_GROUPS") is null) t.Set("SECURITY_GROUPS", "0");
+        return bus.ExecuteAsync(tx =>
+        {
+            var cid = clusterId < 0 ? DefaultClusterId : clusterId;
+            var cluster = tx.Get<Cluster>(ObjectType.Cluster, cid) ?? throw CloudException.NotFound(ObjectType.Cluster, cid);
+            if (!Authorizer.CanCreate(caller, ObjectType.VNet, Acls(tx))) throw Authorizer.Denied(caller, AuthOp.Create, ObjectType.VNet, -1);
+            CheckNameFreeForAllocate(tx, ObjectType.VNet, name, caller.Uid);
+            foreach (var sg in SecGroupsOf(t))
+                if (tx.Get<SecGroup>(ObjectType.SecGroup, sg) is null) throw CloudException.Allocate(ObjectType.VNet, $"Security group {sg} does not exist.");
+            var id = tx.NextId(ObjectType.VNet);
+            var vlan = t.Get("VLAN_ID") ?? "";
+            var autoVlan = vlan.Length == 0 && vnMad is "802.1Q" or "vxlan" or "ovswitch_vxlan"
+                           && !(t.Get("AUTOMATIC_VLAN_ID") ?? "YES").Equals("NO", StringComparison.OrdinalIgnoreCase);
+            if (autoVlan) vlan = NextVlan(tx, vnMad).ToString(CultureInfo.InvariantCulture);
+            var net = Stamp(new VNet
+            {
+                Id = id, Name = name, Template = t, VnMad = vnMad, Bridge = t.Get("BRIDGE") ?? $"onebr{id}",
+                BridgeType = t.Get("BRIDGE_TYPE") ?? (vnMad == "ovswitch" ? "openvswitch" : "linux"),
+                PhyDev = t.Get("PHYDEV") ?? "", VlanId = vlan, VlanIdAutomatic = autoVlan, OuterVlanId = t.Get("OUTER_VLAN_ID") ?? "",
+                State = VNetState.INIT, PrevState = VNetState.INIT, Clusters = Set(cid),
+                AddressRanges = ars.Select((a, i) => new AddressRange { ArId = i, Attributes = NormalizeAr(a, i) }).ToImmutableList(),
+                NextArId = ars.Count,
+            }, tx, caller);
+            tx.Put(net);
+            tx.Put(cluster with { VNets = cluster.VNets.Add(id) });
+            tx.Raise(new VNetCreated(id));
+            return id;
+        }, ct);
+    }
+
+    /// <summary>Automatic VLAN/VNI ids: the lowest not taken by another network of the same driver family, from 2.</summary>
+    private static int NextVlan(StateTransaction tx, string vnMad)
+    {
+        var taken = tx.All<VNet>(ObjectType.VNet).Where(n => n.VnMad == vnMad && int.TryParse(n.VlanId, out _))
+            .Select(n => int.Parse(n.VlanId, CultureInfo.InvariantCulture)).ToHashSet();
+        var v = 2;
+        while (taken.Contains(v)) v++;
+        if (v > (vnMad == "vxlan" ? 16_777_215 : 4094)) throw CloudException.Allocate(ObjectType.VNet, "No free VLAN id left.");
+        return v;
+    }
+
+    private static void ValidateAr(VectorAttribute ar)
+    {
+        var type = ar["TYPE"]?.ToUpperInvariant() ?? throw CloudException.Action("AR needs a TYPE (IP4, IP6, IP4_6, ETHER).");
+        if (type is not ("IP4" or "IP6" or "IP4_6" or "ETHER" or "IP6_STATIC" or "IP4_6_STATIC"))
+            throw CloudException.Action($"Unknown AR TYPE \"{ar["TYPE"]}\"; use IP4, IP6, IP6_STATIC, IP4_6, IP4_6_STATIC or ETHER.");
+        if (ar.GetInt("SIZE") is not > 0) throw CloudException.Action("AR needs a positive SIZE.");
+        if (type.StartsWith("IP4", StringComparison.Ordinal))
+        {
+            if (ar["IP"] is not { } ip || !IPAddress.TryParse(ip, out var a) || a.AddressFamily != System.Net.Sockets.AddressFamily.InterNetwork)
+                throw CloudException.Action($"AR of type {type} needs a valid IPv4 start address in IP.");
+            var start = BitConverter.ToUInt32(a.GetAddressBytes().Reverse().ToArray());
+            if ((ulong)start + (ulong)ar.GetInt("SIZE")!.Value > 0xFFFFFFFFUL) throw CloudException.Action("AR runs past 255.255.255.255.");
+        }
+        if (ar["MAC"] is { } mac && AddressMath.ParseMac(mac) is null) throw CloudException.Action($"Invalid MAC \"{mac}\" in AR.");
+    }
+
+    private static VectorAttribute NormalizeAr(VectorAttribute ar, int id)
+    {
+        var n = ar.CloneVector();
+        n.Set("AR_ID", id);
+        n.Set("TYPE", ar["TYPE"]!.ToUpperInvariant());
+        return n;
+    }
+
+    /// <summary>The network driver reports whether it set the network up.</summary>
+    public Task VNetReadyAsync(int id, bool ok, string error, CancellationToken ct = default) =>
+        bus.ExecuteAsync(tx =>
+        {
+            if (tx.Get<VNet>(ObjectType.VNet, id) is not { State: VNetState.INIT or VNetState.LOCK_CREATE } net) return;
+            var t = net.Template;
+            if (!ok) { t = t.Clone(); t.Set("ERROR", error); }
+            tx.Put(net with { State = ok ? VNetState.READY : VNetState.ERROR, PrevState = net.State, Template = t });
+        }, ct);
+
+    public Task<int> VNetDeleteAsync(Caller caller, int id, CancellationToken ct = default) =>
+        bus.ExecuteAsync(tx =>
+        {
+            var net = Demand<VNet>(tx, caller, ObjectType.VNet, id, AuthOp.Manage);
+            var used = net.AddressRanges.SelectMany(a => a.Leases.Values).Where(l => l.Vm >= 0).Select(l => l.Vm).Distinct().ToList();
+            if (used.Count > 0) throw CloudException.Action($"Cannot delete virtual network {id}: it has leases in use by VMs {string.Join(",", used.Take(10))}.", id);
+            if (tx.All<VNet>(ObjectType.VNet).Any(n => n.ParentNetworkId == id))
+                throw CloudException.Action($"Cannot delete virtual network {id}: it has reservations.", id);
+            foreach (var cid in net.Clusters)
+                if (tx.Get<Cluster>(ObjectType.Cluster, cid) is { } c) tx.Put(c with { VNets = c.VNets.Remove(id) });
+            tx.Delete(ObjectType.VNet, id);
+            return id;
+        }, ct);
+
+    public Task<int> VNetAddArAsync(Caller caller, int id, string text, CancellationToken ct = default)
+    {
+        var ar = ParseTemplate(text, ErrorCode.Action).Vector("AR") ?? throw CloudException.Action("No AR in template.", id);
+        ValidateAr(ar);
+        return bus.ExecuteAsync(tx =>
+        {
+            var net = Demand<VNet>(tx, caller, ObjectType.VNet, id, AuthOp.Admin);
+            var arId = net.NextArId;
+            tx.Put(net with { AddressRanges = net.AddressRanges.Add(new AddressRange { ArId = arId, Attributes = NormalizeAr(ar, arId) }), NextArId = arId + 1 });
+            return id;
+        }, ct);
+    }
+
+    public Task<int> VNetRemoveArAsync(Caller caller, int id, int arId, bool force, CancellationToken ct = default) =>
+        bus.ExecuteAsync(tx =>
+        {
+            var net = Demand<VNet>(tx, caller, ObjectType.VNet, id, AuthOp.Admin);
+            var ar = net.AddressRanges.FirstOrDefault(a => a.ArId == arId) ?? throw CloudException.Action($"Address range {arId} does not exist.", id);
+            if (!force && ar.Leases.Values.Any(l => l.Vm >= 0)) throw CloudException.Action($"Address range {arId} has leases in use.", id);
+            tx.Put(net with { AddressRanges = net.AddressRanges.Remove(ar) });
+            return id;
+        }, ct);
+
+    /// <summary>one.vn.update_ar: changes an AR's attributes; TYPE, SIZE below the used leases and the start address stay.</summary>
+    public Task<int> VNetUpdateArAsync(Caller caller, int id, string text, CancellationToken ct = default)
+    {
+        var upd = ParseTemplate(text, ErrorCode.Action).Vector("AR") ?? throw CloudException.Action("No AR in template.", id);
+        var arId = upd.GetInt("AR_ID") ?? throw CloudException.Action("The AR needs AR_ID.", id);
+        return bus.ExecuteAsync(tx =>
+        {
+            var net = Demand<VNet>(tx, caller, ObjectType.VNet, id, AuthOp.Manage);
+            var ar = net.AddressRanges.FirstOrDefault(a => a.ArId == arId) ?? throw CloudException.Action($"Address range {arId} does not exist.", id);
+            var attrs = ar.Attributes.CloneVector();
+            foreach (var (k, v) in upd.Values)
+            {
+                if (k is "AR_ID" or "TYPE" or "IP" or "MAC" or "IP6" or "ULA_PREFIX" or "GLOBAL_PREFIX") continue;
+                if (k == "SIZE")
+                {
+                    if (!int.TryParse(v, CultureInfo.InvariantCulture, out var size) || size <= 0) throw CloudException.Action($"Invalid SIZE \"{v}\".", id);
+                    if (ar.Leases.Keys.Any(i => i >= size)) throw CloudException.Action("Cannot shrink the address range below addresses in use.", id);
+                }
+                attrs[k] = v;
+            }
+            tx.Put(net with { AddressRanges = net.AddressRanges.Replace(ar, ar with { Attributes = attrs }) });
+            return id;
+        }, ct);
+    }
+
+    /// <summary>one.vn.hold / one.vn.release: an address set aside (lease owned by VM -1) or given back.</summary>
+    public Task<int> VNetHoldAsync(Caller caller, int id, string text, bool hold, CancellationToken ct = default)
+    {
+        var t = ParseTemplate(text, ErrorCode.Action);
+        var lease = t.Vector("LEASES") ?? throw CloudException.Action("No LEASES in template.", id);
+        return bus.ExecuteAsync(tx =>
+        {
+            var net = Demand<VNet>(tx, caller, ObjectType.VNet, id, AuthOp.Manage);
+            foreach (var ar in net.AddressRanges)
+            {
+                if (lease.GetInt("AR_ID") is int want && want != ar.ArId) continue;
+                int? idx = lease["IP"] is { } ip ? AddressMath.IndexOfIp(ar, ip) : lease["MAC"] is { } mac ? AddressMath.IndexOfMac(ar, mac) : null;
+                if (idx is not int i) continue;
+                if (hold)
+                {
+                    if (ar.Leases.TryGetValue(i, out var taken)) throw CloudException.Action($"Address is already in use (VM {taken.Vm}).", id);
+                    tx.Put(net with { AddressRanges = net.AddressRanges.Replace(ar, ar with { Leases = ar.Leases.Add(i, new Lease(i, -1, -1)) }) });
+                }
+                else
+                {
+                    if (!ar.Leases.TryGetValue(i, out var l) || l.Vm != -1) throw CloudException.Action("Address is not on hold.", id);
+                    tx.Put(net with { AddressRanges = net.AddressRanges.Replace(ar, ar with { Leases = ar.Leases.Remove(i) }) });
+                }
+                return id;
+            }
+            throw CloudException.Action("The address is not in any address range of the network.", id);
+        }, ct);
+    }
+
+    /// <summary>
+    /// one.vn.reserve: SIZE addresses of this network (optionally from AR_ID, starting at IP/MAC) move to a
+    /// new network (NAME) or to an existing reservation (NETWORK_ID), owned by the caller.
+    /// </summary>
+    public Task<int> VNetReserveAsync(Caller caller, int id, string text, CancellationToken ct = default)
+    {
+        var t = ParseTemplate(text, ErrorCode.Action);
+        var size = t.TryGetLong("SIZE", out var s) && s > 0 ? (int)s : throw CloudException.Action("Reservation needs a positive SIZE.", id);
+        var newName = t.Get("NAME");
+        var intoId = t.TryGetLong("NETWORK_ID", out var into) ? (int)into : -1;
+        if (newName is null && intoId < 0) throw CloudException.Action("Reservation needs NAME (new network) or NETWORK_ID (existing reservation).", id);
+        return bus.ExecuteAsync(tx =>
+        {
+            var parent = Demand<VNet>(tx, caller, ObjectType.VNet, id, AuthOp.Use);
+            foreach (var ar in parent.AddressRanges)
+            {
+                if (t.TryGetLong("AR_ID", out var wantAr) && wantAr != ar.ArId) continue;
+                var arSize = ar.Attributes.GetInt("SIZE") ?? 0;
+                var start = t.Get("IP") is { } ip ? AddressMath.IndexOfIp(ar, ip) : t.Get("MAC") is { } mac ? AddressMath.IndexOfMac(ar, mac) : null;
+                int? first = null;
+                for (var i = start ?? 0; i + size <= arSize; i++)
+                {
+                    if (Enumerable.Range(i, size).All(k => !ar.Leases.ContainsKey(k))) { first = i; break; }
+                    if (start is not null) break;
+                }
+                if (first is not int f) continue;
+                VNet target;
+                if (intoId >= 0)
+                {
+                    target = Demand<VNet>(tx, caller, ObjectType.VNet, intoId, AuthOp.Manage);
+                    if (target.ParentNetworkId != id) throw CloudException.Action($"Network {intoId} is not a reservation of {id}.", id);
+                }
+                else
+                {
+                    CheckNameFree(tx, ObjectType.VNet, newName!, caller.Uid);
+                    var nid = tx.NextId(ObjectType.VNet);
+                    var nt = parent.Template.Clone();
+                    nt.Set("NAME", newName!);
+                    target = Stamp(parent with
+                    {
+                        Id = nid, Name = newName!, Template = nt, ParentNetworkId = id, AddressRanges = [], NextArId = 0,
+                        State = VNetState.READY, PrevState = VNetState.INIT, Lock = null, VRouters = [],
+                    }, tx, caller);
+                }
+                var attrs = ar.Attributes.CloneVector();
+                attrs.Set("SIZE", size);
+                attrs.Set("AR_ID", target.NextArId);
+                attrs.Set("PARENT_NETWORK_AR_ID", ar.ArId);
+                attrs.Set("MAC", AddressMath.MacAt(ar, f));
+                if (AddressMath.IpAt(ar, f) is { } firstIp) attrs.Set("IP", firstIp);
+                tx.Put(target with
+                {
+                    AddressRanges = target.AddressRanges.Add(new AddressRange { ArId = target.NextArId, Attributes = attrs }),
+                    NextArId = target.NextArId + 1,
+                });
+                var leases = ar.Leases;
+                for (var k = f; k < f + size; k++) leases = leases.Add(k, new Lease(k, -1, -1));
+                tx.Put(Require<VNet>(tx, ObjectType.VNet, id) with { AddressRanges = parent.AddressRanges.Replace(ar, ar with { Leases = leases }) });
+                return target.Id;
+            }
+            throw CloudException.Action($"Not enough free addresses in virtual network {id} for a reservation of {size}.", id);
+        }, ct);
+    }
+
+    // ------------------------------------------------------------------ security groups
+
+    public Task<int> SecGroupAllocateAsync(Caller caller, string text, CancellationToken ct = default)
+    {
+        var t = ParseTemplate(text);
+        foreach (var r in t.Vectors("RULE")) ValidateRule(r);
+        return AllocateOwnedAsync(caller, ObjectType.SecGroup, text, (id, name, tt) => new SecGroup { Id = id, Name = name, Template = tt }, null, ct);
+    }
+
+    internal static void ValidateRule(VectorAttribute r)
+    {
+        var proto = r["PROTOCOL"]?.ToUpperInvariant() ?? throw CloudException.Action("A security group RULE needs PROTOCOL (TCP, UDP, ICMP, ICMPV6, IPSEC, ALL).");
+        if (proto is not ("TCP" or "UDP" or "ICMP" or "ICMPV6" or "IPSEC" or "ALL"))
+            throw CloudException.Action($"Unknown PROTOCOL \"{r["PROTOCOL"]}\" in security group RULE.");
+        var type = r["RULE_TYPE"]?.ToLowerInvariant() ?? throw CloudException.Action("A security group RULE needs RULE_TYPE (inbound or outbound).");
+        if (type is not ("inbound" or "outbound")) throw CloudException.Action($"RULE_TYPE must be inbound or outbound, not \"{r["RULE_TYPE"]}\".");
+        if (r["RANGE"] is { } range)
+        {
+            foreach (var part in range.Split(',', StringSplitOptions.TrimEntries))
+            {
+                var ends = part.Split(':');
+                if (ends.Length > 2 || ends.Any(e => !int.TryParse(e, CultureInfo.InvariantCulture, out var p) || p is < 0 or > 65535))
+                    throw CloudException.Action($"Invalid port RANGE \"{range}\": use ports 0-65535, \"a:b\" ranges, comma separated.");
+            }
+        }
+        if (r["IP"] is { } ip && !IPAddress.TryParse(ip, out _)) throw CloudException.Action($"Invalid IP \"{ip}\" in security group RULE.");
+    }
+
+    public Task<int> SecGroupCloneAsync(Caller caller, int id, string name, CancellationToken ct = default)
+    {
+        ValidateName(ObjectType.SecGroup, name);
+        return bus.ExecuteAsync(tx =>
+        {
+            var src = Demand<SecGroup>(tx, caller, ObjectType.SecGroup, id, AuthOp.Use, checkLock: false);
+            if (!Authorizer.CanCreate(caller, ObjectType.SecGroup, Acls(tx))) throw Authorizer.Denied(caller, AuthOp.Create, ObjectType.SecGroup, -1);
+            CheckNameFreeForAllocate(tx, ObjectType.SecGroup, name, caller.Uid);
+            var nid = tx.NextId(ObjectType.SecGroup);
+            var t = src.Template.Clone();
+            t.Set("NAME", name);
+            tx.Put(Stamp(new SecGroup { Id = nid, Name = name, Template = t }, tx, caller));
+            return nid;
+        }, ct);
+    }
+
+    /// <summary>one.secgroup.commit: marks the VMs that use the group as outdated so their hosts re-apply it.</summary>
+    public Task<int> SecGroupCommitAsync(Caller caller, int id, bool recovery, CancellationToken ct = default) =>
+        bus.ExecuteAsync(tx =>
+        {
+            var sg = Demand<SecGroup>(tx, caller, ObjectType.SecGroup, id, AuthOp.Manage);
+            var vms = recovery ? sg.OutdatedVms.Union(sg.ErrorVms).Union(sg.UpdatingVms) : sg.UpdatedVms.Union(sg.OutdatedVms).Union(sg.ErrorVms);
+            tx.Put(sg with { OutdatedVms = vms, UpdatedVms = [], ErrorVms = [], UpdatingVms = [] });
+            return id;
+        }, ct);
+
+    // ------------------------------------------------------------------ VM groups
+
+    public Task<int> VmGroupAllocateAsync(Caller caller, string text, CancellationToken ct = default)
+    {
+        var t = ParseTemplate(text);
+        var roles = ParseRoles(t);
+        return AllocateOwnedAsync(caller, ObjectType.VmGroup, text, (id, name, tt) =>
+        {
+            tt.Remove("ROLE");
+            return new VmGroup { Id = id, Name = name, Template = tt, Roles = roles };
+        }, null, ct);
+    }
+
+    private static ImmutableList<VmGroupRole> ParseRoles(Template t)
+    {
+        var roles = ImmutableList.CreateBuilder<VmGroupRole>();
+        foreach (var r in t.Vectors("ROLE"))
+            roles.Add(ParseRole(r, roles.Count, roles.Select(x => x.Name)));
+        var names = roles.Select(r => r.Name).ToHashSet();
+        foreach (var rule in new[] { "AFFINED", "ANTI_AFFINED" })
+            foreach (var set in t.GetAll(rule).OfType<SingleAttribute>())
+                foreach (var n in set.Value.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+                    if (!names.Contains(n)) throw CloudException.Allocate(ObjectType.VmGroup, $"{rule} names role \"{n}\", which is not defined.");
+        return roles.ToImmutable();
+    }
+
+    private static VmGroupRole ParseRole(VectorAttribute r, int id, IEnumerable<string> taken)
+    {
+        var name = r["NAME"] ?? throw CloudException.Action("A ROLE needs a NAME.");
+        if (taken.Contains(name)) throw CloudException.Action($"Role \"{name}\" is defined twice.");
+        var policy = (r["POLICY"] ?? "NONE").ToUpperInvariant();
+        if (policy is not ("NONE" or "AFFINED" or "ANTI_AFFINED")) throw CloudException.Action($"Role POLICY must be NONE, AFFINED or ANTI_AFFINED, not \"{r["POLICY"]}\".");
+        return new VmGroupRole(id, name, policy, r["HOST_AFFINED"] ?? "", r["HOST_ANTI_AFFINED"] ?? "", []);
+    }
+
+    public Task<int> VmGroupRoleAddAsync(Caller caller, int id, string text, CancellationToken ct = default)
+    {
+        var role = ParseTemplate(text, ErrorCode.Action).Vector("ROLE") ?? throw CloudException.Action("No ROLE in template.", id);
+        return bus.ExecuteAsync(tx =>
+        {
+            var g = Demand<VmGroup>(tx, caller, ObjectType.VmGroup, id, AuthOp.Manage);
+            var nid = g.Roles.Count == 0 ? 0 : g.Roles.Max(r => r.Id) + 1;
+            tx.Put(g with { Roles = g.Roles.Add(ParseRole(role, nid, g.Roles.Select(r => r.Name))) });
+            return id;
+        }, ct);
+    }
+
+    public Task<int> VmGroupRoleDeleteAsync(Caller caller, int id, int roleId, CancellationToken ct = default) =>
+        bus.ExecuteAsync(tx =>
+        {
+            var g = Demand<VmGroup>(tx, caller, ObjectType.VmGroup, id, AuthOp.Manage);
+            var role = g.Roles.FirstOrDefault(r => r.Id == roleId) ?? throw CloudException.Action($"Role {roleId} does not exist.", id);
+            if (!role.Vms.IsEmpty) throw CloudException.Action($"Role {role.Name} has VMs.", id);
+            tx.Put(g with { Roles = g.Roles.Remove(role) });
+            return id;
+        }, ct);
+
+    public Task<int> VmGroupRoleUpdateAsync(Caller caller, int id, int roleId, string text, CancellationToken ct = default)
+    {
+        var upd = ParseTemplate(text, ErrorCode.Action).Vector("ROLE") ?? throw CloudException.Action("No ROLE in template.", id);
+        return bus.ExecuteAsync(tx =>
+        {
+            var g = Demand<VmGroup>(tx, caller, ObjectType.VmGroup, id, AuthOp.Manage);
+            var role = g.Roles.FirstOrDefault(r => r.Id == roleId) ?? throw CloudException.Action($"Role {roleId} does not exist.", id);
+            var merged = new VectorAttribute("ROLE");
+            merged.Set("NAME", role.Name);
+            merged.Set("POLICY", upd["POLICY"] ?? role.Policy);
+            merged.Set("HOST_AFFINED", upd["HOST_AFFINED"] ?? role.HostAffined);
+            merged.Set("HOST_ANTI_AFFINED", upd["HOST_ANTI_AFFINED"] ?? role.HostAntiAffined);
+            var updated = ParseRole(merged, role.Id, []) with { Vms = role.Vms };
+            tx.Put(g with { Roles = g.Roles.Replace(role, updated) });
+            return id;
+        }, ct);
+    }
+}
+
+/// <summary>A new virtual network waits for its driver to set it up.</summary>
+public sealed record VNetCreated(int VNetId);

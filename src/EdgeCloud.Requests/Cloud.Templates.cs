@@ -1,0 +1,93 @@
+using EdgeCloud.Core.Objects;
+using EdgeCloud.Core.State;
+using EdgeCloud.Core.Templates;
+using EdgeCloud.Requests.Auth;
+
+namespace EdgeCloud.Requests;
+
+public sealed partial class Cloud
+{
+    /// <summary>Allocates an object that is just a named template with an owner (VM templates, security groups, VM groups...).</summary>
+    private Task<int> AllocateOwnedAsync<T>(Caller caller, ObjectType type, string text, Func<int, string, Template, T> make, Action<StateTransaction, T>? after = null, CancellationToken ct = default)
+        where T : OwnedObject
+    {
+        var t = ParseTemplate(text);
+        var name = t.Get("NAME");
+        if (string.IsNullOrEmpty(name)) throw CloudException.Allocate(type, "No NAME in template.");
+        ValidateName(type, name);
+        return bus.ExecuteAsync(tx =>
+        {
+            if (!Authorizer.CanCreate(caller, type, Acls(tx))) throw Authorizer.Denied(caller, AuthOp.Create, type, -1);
+            CheckNameFreeForAllocate(tx, type, name, caller.Uid);
+            var id = tx.NextId(type);
+            var o = Stamp(make(id, name, t.Clone()), tx, caller);
+            tx.Put(o);
+            after?.Invoke(tx, o);
+            return id;
+        }, ct);
+    }
+
+    public Task<int> TemplateAllocateAsync(Caller caller, string text, CancellationToken ct = default) =>
+        AllocateOwnedAsync(caller, ObjectType.Template, text, (id, name, t) => new VmTemplate { Id = id, Name = name, Template = t, RegTime = 0 },
+            (tx, o) => tx.Put(o with { RegTime = tx.Now }), ct);
+
+    public Task<int> TemplateCloneAsync(Caller caller, int id, string name, bool recursive, CancellationToken ct = default)
+    {
+        ValidateName(ObjectType.Template, name);
+        if (recursive) throw CloudException.Action("Recursive clone (copying the template's images) is not available yet; clone without --recursive.", id);
+        return bus.ExecuteAsync(tx =>
+        {
+            var src = Demand<VmTemplate>(tx, caller, ObjectType.Template, id, AuthOp.Use, checkLock: false);
+            if (!Authorizer.CanCreate(caller, ObjectType.Template, Acls(tx))) throw Authorizer.Denied(caller, AuthOp.Create, ObjectType.Template, -1);
+            CheckNameFreeForAllocate(tx, ObjectType.Template, name, caller.Uid);
+            var nid = tx.NextId(ObjectType.Template);
+            var t = src.Template.Clone();
+            t.Set("NAME", name);
+            tx.Put(Stamp(new VmTemplate { Id = nid, Name = name, Template = t, RegTime = tx.Now }, tx, caller));
+            return nid;
+        }, ct);
+    }
+
+    /// <summary>Deletes an owned object that nothing else refers to (templates, security groups, VM groups).</summary>
+    public Task<int> DeleteOwnedAsync(Caller caller, ObjectType type, int id, CancellationToken ct = default) =>
+        bus.ExecuteAsync(tx =>
+        {
+            var o = Demand<OwnedObject>(tx, caller, type, id, AuthOp.Manage);
+            switch (o)
+            {
+                case SecGroup when id == 0:
+                    throw CloudException.Action("The default security group (0) cannot be deleted.", id);
+                case SecGroup sg when tx.All<VNet>(ObjectType.VNet).Any(n => SecGroupsOf(n.Template).Contains(id)) || !sg.UpdatedVms.IsEmpty:
+                    throw CloudException.Action($"Cannot delete security group {id}: it is in use.", id);
+                case VmGroup g when g.Roles.Any(r => !r.Vms.IsEmpty):
+                    throw CloudException.Action($"Cannot delete VM group {id}: it has VMs ({string.Join(",", g.Roles.SelectMany(r => r.Vms))}).", id);
+            }
+            tx.Delete(type, id);
+            return id;
+        }, ct);
+
+    private static IEnumerable<int> SecGroupsOf(Template t) =>
+        (t.Get("SECURITY_GROUPS") ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(s => int.TryParse(s, out var v) ? v : -1);
+
+    /// <summary>
+    /// one.template.instantiate: the template merged with the extra template, a VM owned by the caller;
+    /// name "" = "&lt;template name&gt;-&lt;vm id&gt;". persistent=true is refused until persistent copies exist.
+    /// </summary>
+    public Task<int> TemplateInstantiateAsync(Caller caller, int id, string name, bool hold, string extra, bool persistent, CancellationToken ct = default)
+    {
+        if (persistent) throw CloudException.Action("Instantiating as persistent (private image copies) is not available yet.", id);
+        var extraT = string.IsNullOrWhiteSpace(extra) ? new Template() : ParseTemplate(extra);
+        return bus.ExecuteAsync(tx =>
+        {
+            var tpl = Demand<VmTemplate>(tx, caller, ObjectType.Template, id, AuthOp.Use);
+            if (!Authorizer.CanCreate(caller, ObjectType.Vm, Acls(tx))) throw Authorizer.Denied(caller, AuthOp.Create, ObjectType.Vm, -1);
+            var t = tpl.Template.Clone();
+            t.Merge(extraT);
+            var vmName = !string.IsNullOrEmpty(name) ? name : extraT.Get("NAME") is { Length: > 0 } en ? en : null;
+            if (vmName is null) t.Set("NAME", $"{tpl.Name}-%i");
+            else t.Set("NAME", vmName);
+            return CreateVm(tx, caller, t, hold, id, null);
+        }, ct);
+    }
+}

@@ -1,0 +1,203 @@
+using System.Collections.Immutable;
+using System.Globalization;
+using System.Net;
+using EdgeCloud.Core.Objects;
+using EdgeCloud.Core.State;
+using EdgeCloud.Core.Templates;
+
+namespace EdgeCloud.Requests;
+
+/// <summary>Images used by VM disks: running VM counts and USED / USED_PERS states.</summary>
+internal sealed class ImageLedger
+{
+    /// <summary>Takes an image for a VM disk; returns the DISK attributes oned sets from the image.</summary>
+    public VectorAttribute Acquire(StateTransaction tx, Image image, Vm vm, VectorAttribute disk)
+    {
+        if (image.State is not (ImageState.READY or ImageState.USED))
+            throw CloudException.Action($"Image {image.Id} is not ready to be used (state {image.State}).", vm.Id);
+        if (image.Persistent && image.RunningVms > 0)
+            throw CloudException.Action($"Image {image.Id} is persistent and already in use by VM {string.Join(",", image.Vms)}.", vm.Id);
+        if (image.ImageType is ImageType.KERNEL or ImageType.RAMDISK or ImageType.CONTEXT)
+            throw CloudException.Action($"Image {image.Id} of type {image.ImageType} cannot be used as a disk.", vm.Id);
+        var ds = tx.Get<Datastore>(ObjectType.Datastore, image.DatastoreId);
+        var d = disk.CloneVector();
+        d.Set("IMAGE", image.Name);
+        d.Set("IMAGE_ID", image.Id);
+        d.Set("IMAGE_UNAME", image.Uname);
+        d.Set("IMAGE_STATE", (int)image.State);
+        d.Set("DATASTORE", image.Datastore);
+        d.Set("DATASTORE_ID", image.DatastoreId);
+        d.Set("SOURCE", image.Source);
+        d.Set("SIZE", image.Size);
+        d.Set("ORIGINAL_SIZE", image.Size);
+        d.Set("FORMAT", image.Format.Length > 0 ? image.Format : "raw");
+        d.Set("TM_MAD", ds?.TmMad ?? "dummy");
+        d.Set("PERSISTENT", image.Persistent ? "YES" : "NO");
+        d.Set("CLONE", image.Persistent ? "NO" : "YES");
+        d.Set("SAVE", image.Persistent ? "YES" : "NO");
+        d.Set("CLONE_TARGET", image.Persistent ? "SYSTEM" : "SYSTEM");
+        d.Set("LN_TARGET", "NONE");
+        d.Set("DISK_TYPE", "FILE");
+        d.Set("TYPE", image.ImageType == ImageType.CDROM ? "CDROM" : "FILE");
+        d.Set("READONLY", image.ImageType == ImageType.CDROM ? "YES" : d["READONLY"] ?? "NO");
+        d.Set("DEV_PREFIX", d["DEV_PREFIX"] ?? image.Template.Get("DEV_PREFIX") ?? "vd");
+        var users = image.RunningVms + 1;
+        tx.Put(image with
+        {
+            RunningVms = users,
+            Vms = image.Vms.Add(vm.Id),
+            State = image.Persistent ? ImageState.USED_PERS : ImageState.USED,
+        });
+        return d;
+    }
+
+    public void Release(StateTransaction tx, int imageId, int vmId)
+    {
+        if (tx.Get<Image>(ObjectType.Image, imageId) is not { } image || !image.Vms.Contains(vmId)) return;
+        var users = Math.Max(0, image.RunningVms - 1);
+        tx.Put(image with
+        {
+            RunningVms = users,
+            Vms = image.Vms.Remove(vmId),
+            State = users == 0 && image.State is ImageState.USED or ImageState.USED_PERS ? ImageState.READY : image.State,
+        });
+    }
+}
+
+/// <summary>Address leases of virtual networks: handed out once, freed on detach or termination.</summary>
+internal sealed class LeaseLedger
+{
+    /// <summary>
+    /// Leases an address of <paramref name="net"/> for a NIC (a requested IP or MAC, or the first free one)
+    /// and returns the NIC attributes oned sets. A full network is an error and leases nothing.
+    /// </summary>
+    public VectorAttribute Acquire(StateTransaction tx, VNet net, VectorAttribute nic, int vmId, int nicId)
+    {
+        if (net.State != VNetState.READY)
+            throw CloudException.Action($"Virtual network {net.Id} is not ready (state {net.State}).", vmId);
+        var wantIp = nic["IP"];
+        var wantMac = nic["MAC"];
+        foreach (var ar in net.AddressRanges)
+        {
+            var size = ar.Attributes.GetInt("SIZE") ?? 0;
+            int? index = null;
+            if (wantIp is not null)
+            {
+                if (AddressMath.IndexOfIp(ar, wantIp) is int i && !ar.Leases.ContainsKey(i)) index = i;
+                else continue;
+            }
+            else if (wantMac is not null)
+            {
+                if (AddressMath.IndexOfMac(ar, wantMac) is int i && !ar.Leases.ContainsKey(i)) index = i;
+                else continue;
+            }
+            else
+            {
+                for (var i = 0; i < size; i++)
+                    if (!ar.Leases.ContainsKey(i)) { index = i; break; }
+            }
+            if (index is not int idx) continue;
+            var nar = ar with { Leases = ar.Leases.Add(idx, new Lease(idx, vmId, nicId)) };
+            tx.Put(net with { AddressRanges = net.AddressRanges.Replace(ar, nar) });
+            var n = nic.CloneVector();
+            n.Set("AR_ID", ar.ArId);
+            n.Set("NETWORK", net.Name);
+            n.Set("NETWORK_ID", net.Id);
+            n.Set("NETWORK_UNAME", net.Uname);
+            n.Set("NIC_ID", nicId);
+            n.Set("BRIDGE", net.Bridge);
+            n.Set("BRIDGE_TYPE", net.BridgeType.Length > 0 ? net.BridgeType : "linux");
+            n.Set("VN_MAD", net.VnMad);
+            n.Set("TARGET", $"one-{vmId}-{nicId}");
+            n.Set("MAC", AddressMath.MacAt(ar, idx));
+            if (AddressMath.IpAt(ar, idx) is { } ip) n.Set("IP", ip);
+            if (net.VlanId.Length > 0) n.Set("VLAN_ID", net.VlanId);
+            if (net.PhyDev.Length > 0) n.Set("PHYDEV", net.PhyDev);
+            if (net.Clusters.Count > 0) n.Set("CLUSTER_ID", string.Join(",", net.Clusters));
+            var sgs = net.Template.Get("SECURITY_GROUPS") ?? "0";
+            n.Set("SECURITY_GROUPS", sgs);
+            foreach (var key in new[] { "GATEWAY", "DNS", "NETWORK_MASK", "NETWORK_ADDRESS", "MTU" })
+                if (n[key] is null && (ar.Attributes[key] ?? net.Template.Get(key)) is { } v) n.Set(key, v);
+            return n;
+        }
+        var what = wantIp is not null ? $"IP {wantIp} is not free in" : wantMac is not null ? $"MAC {wantMac} is not free in" : "No free addresses in";
+        throw CloudException.Action($"{what} virtual network {net.Id}.", vmId);
+    }
+
+    public void Release(StateTransaction tx, VectorAttribute nic, int vmId)
+    {
+        if (nic.GetInt("NETWORK_ID") is not int netId || nic.GetInt("AR_ID") is not int arId) return;
+        if (tx.Get<VNet>(ObjectType.VNet, netId) is not { } net) return;
+        var ar = net.AddressRanges.FirstOrDefault(a => a.ArId == arId);
+        if (ar is null) return;
+        var lease = ar.Leases.Values.FirstOrDefault(l => l.Vm == vmId && (nic.GetInt("NIC_ID") is not int nid || l.NicId == nid));
+        if (lease is null) return;
+        tx.Put(net with { AddressRanges = net.AddressRanges.Replace(ar, ar with { Leases = ar.Leases.Remove(lease.Index) }) });
+    }
+}
+
+/// <summary>Addresses inside an address range: index i is the i-th address from the start.</summary>
+public static class AddressMath
+{
+    /// <summary>OpenNebula's default MAC prefix; a MAC is prefix + the IPv4 address bytes when there is one.</summary>
+    public const string DefaultMacPrefix = "02:00";
+
+    public static string? IpAt(AddressRange ar, int index)
+    {
+        if (ar.Attributes["IP"] is not { } start || !IPAddress.TryParse(start, out var a)) return null;
+        var v = ToUInt(a) + (uint)index;
+        return FromUInt(v).ToString();
+    }
+
+    public static int? IndexOfIp(AddressRange ar, string ip)
+    {
+        if (ar.Attributes["IP"] is not { } start || !IPAddress.TryParse(start, out var a) || !IPAddress.TryParse(ip, out var b)) return null;
+        var diff = (long)ToUInt(b) - ToUInt(a);
+        var size = ar.Attributes.GetInt("SIZE") ?? 0;
+        return diff >= 0 && diff < size ? (int)diff : null;
+    }
+
+    public static string MacAt(AddressRange ar, int index)
+    {
+        var first = FirstMac(ar);
+        var v = first + (ulong)index;
+        return string.Join(":", Enumerable.Range(0, 6).Select(i => ((v >> (8 * (5 - i))) & 0xFF).ToString("x2", CultureInfo.InvariantCulture)));
+    }
+
+    public static int? IndexOfMac(AddressRange ar, string mac)
+    {
+        if (ParseMac(mac) is not ulong m) return null;
+        var diff = (long)(m - FirstMac(ar));
+        var size = ar.Attributes.GetInt("SIZE") ?? 0;
+        return m >= FirstMac(ar) && diff < size ? (int)diff : null;
+    }
+
+    public static ulong FirstMac(AddressRange ar)
+    {
+        if (ar.Attributes["MAC"] is { } mac && ParseMac(mac) is ulong m) return m;
+        var prefix = ParseMac(DefaultMacPrefix + ":00:00:00:00")!.Value;
+        if (ar.Attributes["IP"] is { } ip && IPAddress.TryParse(ip, out var a)) return prefix | ToUInt(a);
+        return prefix | ((ulong)(uint)ar.ArId << 16);
+    }
+
+    public static ulong? ParseMac(string mac)
+    {
+        var parts = mac.Split(':');
+        if (parts.Length != 6) return null;
+        ulong v = 0;
+        foreach (var p in parts)
+        {
+            if (!byte.TryParse(p, NumberStyles.HexNumber, CultureInfo.InvariantCulture, out var b)) return null;
+            v = (v << 8) | b;
+        }
+        return v;
+    }
+
+    private static uint ToUInt(IPAddress a)
+    {
+        var b = a.GetAddressBytes();
+        return b.Length == 4 ? ((uint)b[0] << 24) | ((uint)b[1] << 16) | ((uint)b[2] << 8) | b[3] : 0;
+    }
+
+    private static IPAddress FromUInt(uint v) => new([(byte)(v >> 24), (byte)(v >> 16), (byte)(v >> 8), (byte)v]);
+}
