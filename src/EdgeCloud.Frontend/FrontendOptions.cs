@@ -1,0 +1,54 @@
+namespace EdgeCloud.Frontend;
+
+/// <summary>
+/// Node-local settings of one front-end, with their defaults. The common ones have command-line
+/// flags (--data, --port, --db); every one can be set in a YAML file given with --config, keyed by
+/// the property name (docs/configuration.md lists them). To add a setting: a property here with
+/// its default and a doc comment, and a line in docs/configuration.md.
+/// </summary>
+public sealed record FrontendOptions
+{
+    /// <summary>Directory holding the whole state of this front-end (database, one_auth, datastores).</summary>
+    public required string DataDir { get; init; }
+
+    /// <summary>XML-RPC port (OpenNebula's is 2633). 0 picks a free port (tests).</summary>
+    public int Port { get; init; } = 2633;
+
+    /// <summary>Address to listen on.</summary>
+    public string ListenAddress { get; init; } = "127.0.0.1";
+
+    /// <summary>Database: empty = SQLite file DATA/edgecloud.db; a PostgreSQL connection string selects PostgreSQL.</summary>
+    public string Database { get; init; } = "";
+
+    /// <summary>Seconds between scheduler cycles (a pending VM also triggers one at once).</summary>
+    public double SchedulerInterval { get; init; } = 5;
+
+    /// <summary>Seconds between host monitoring probes.</summary>
+    public double MonitorInterval { get; init; } = 10;
+
+    /// <summary>A host that misses monitoring for this many seconds goes to ERROR.</summary>
+    public double HostErrorAfter { get; init; } = 60;
+
+    /// <summary>Dummy VM driver: seconds each action takes.</summary>
+    public double DummyActionDelay { get; init; } = 0.05;
+
+    /// <summary>Dummy host probe: CPU of a simulated host, percent (100 = one core).</summary>
+    public long DummyHostCpu { get; init; } = 1600;
+
+    /// <summary>Dummy host probe: memory of a simulated host, MiB.</summary>
+    public long DummyHostMemoryMb { get; init; } = 64 * 1024;
+
+    /// <summary>Dummy host probe: disk of a simulated host's system datastore, MiB.</summary>
+    public long DummyHostDiskMb { get; init; } = 1024 * 1024;
+
+    /// <summary>Scheduler default policy: packing, striping, load-aware (or custom with SchedulerRank).</summary>
+    public string SchedulerPolicy { get; init; } = "striping";
+
+    public string SchedulerRank { get; init; } = "";
+
+    /// <summary>At most this many VMs dispatched per cycle (0 = no limit).</summary>
+    public int MaxDispatchPerCycle { get; init; }
+
+    /// <summary>At most this many VMs dispatched to one host per cycle (0 = no limit).</summary>
+    public int MaxDispatchPerHost { get; init; }
+}

@@ -1,0 +1,215 @@
+using System.Net;
+using EdgeCloud.Api.OneApi;
+using EdgeCloud.Core;
+using EdgeCloud.Core.Drivers;
+using EdgeCloud.Core.Objects;
+using EdgeCloud.Core.State;
+using EdgeCloud.Core.Xml;
+using EdgeCloud.Frontend.Drivers;
+using EdgeCloud.Frontend.Monitoring;
+using EdgeCloud.Frontend.Scheduling;
+using EdgeCloud.Requests;
+using EdgeCloud.Requests.Auth;
+using EdgeCloud.Scheduler;
+using EdgeCloud.Store;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Host = EdgeCloud.Core.Objects.Host;
+
+namespace EdgeCloud.Frontend;
+
+/// <summary>
+/// One front-end: store → state → command bus → request rules → drivers, monitor and scheduler →
+/// XML-RPC listener, started in that order and stopped in reverse. Tests start it in-process on a
+/// temporary directory and port 0; <c>edgecloud frontend</c> starts it from the command line.
+/// </summary>
+public sealed class FrontendServer : IAsyncDisposable
+{
+    private readonly WebApplication _web;
+    private readonly IStateStore _store;
+    private readonly CommandBus _bus;
+    private readonly ILogger _logger;
+    private int _stopped;
+
+    private FrontendServer(WebApplication web, IStateStore store, CommandBus bus, Cloud cloud, Uri endpoint, string oneAuthPath, ILogger logger)
+    {
+        _web = web;
+        _store = store;
+        _bus = bus;
+        Cloud = cloud;
+        Endpoint = endpoint;
+        OneAuthPath = oneAuthPath;
+        _logger = logger;
+    }
+
+    public Cloud Cloud { get; }
+
+    /// <summary>http://address:port/RPC2.</summary>
+    public Uri Endpoint { get; }
+
+    /// <summary>DATA/one_auth: "oneadmin:PASSWORD", as OpenNebula's ~/.one/one_auth.</summary>
+    public string OneAuthPath { get; }
+
+    public string OneAdminSession => File.ReadAllText(OneAuthPath).Trim();
+
+    public IServiceProvider Services => _web.Services;
+
+    public string StoreBackend => _store.Backend;
+
+    public static async Task<FrontendServer> StartAsync(FrontendOptions options, Action<ILoggingBuilder>? logging = null, CancellationToken ct = default)
+    {
+        Directory.CreateDirectory(options.DataDir);
+        var dataDir = Path.GetFullPath(options.DataDir);
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = dataDir, EnvironmentName = "Production" });
+        builder.Logging.ClearProviders();
+        if (logging is not null) logging(builder.Logging);
+        else builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ "; o.UseUtcTimestamp = true; });
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        builder.WebHost.UseKestrel(k =>
+        {
+            k.Limits.MaxRequestBodySize = null; // the endpoint enforces CloudSettings.MaxRequestBytes with a proper fault
+            k.Listen(IPAddress.Parse(options.ListenAddress), options.Port);
+        });
+
+        var loggerFactory = LoggerFactory.Create(b => { if (logging is not null) logging(b); else b.AddSimpleConsole(o => o.SingleLine = true); });
+        var logger = loggerFactory.CreateLogger<FrontendServer>();
+        var connection = options.Database.Length > 0 ? options.Database : Path.Combine(dataDir, "edgecloud.db");
+        var store = StateStoreFactory.Create(connection, loggerFactory);
+        await store.InitializeAsync(ct).ConfigureAwait(false);
+        var stored = await store.LoadAsync(ct).ConfigureAwait(false);
+        var snapshot = StateSnapshot.Load(stored.Objects, stored.Sequences, stored.Version);
+        var time = TimeProvider.System;
+        var settings = new CloudSettings();
+        var monitoring = new MonitoringStore();
+
+        Cloud? cloud = null;
+        Func<Cloud> cloudRef = () => cloud ?? throw new InvalidOperationException("front-end not started");
+        var runner = new DriverRunner(cloudRef, [new DummyVmDriver(TimeSpan.FromSeconds(options.DummyActionDelay), time)], loggerFactory.CreateLogger<DriverRunner>());
+        var bus = new CommandBus(snapshot, new StoreChangeLog(store), time, loggerFactory.CreateLogger<CommandBus>());
+        cloud = new Cloud(bus, settings, time, runner);
+
+        var services = builder.Services;
+        services.AddSingleton(options);
+        services.AddSingleton(time);
+        services.AddSingleton(bus);
+        services.AddSingleton(cloud);
+        services.AddSingleton(monitoring);
+        services.AddSingleton<IMonitoringSource>(monitoring);
+        services.AddSingleton(runner);
+        services.AddSingleton<IDriverDispatcher>(runner);
+        services.AddHostedService(sp => runner);
+        services.AddSingleton<IHostProbe>(new DummyHostProbe(options.DummyHostCpu, options.DummyHostMemoryMb, options.DummyHostDiskMb));
+        services.AddSingleton<Func<Cloud>>(cloudRef);
+        services.AddSingleton<HostMonitor>();
+        services.AddHostedService(sp => sp.GetRequiredService<HostMonitor>());
+        services.AddSingleton<DummyStorageAndNetwork>();
+        services.AddHostedService(sp => sp.GetRequiredService<DummyStorageAndNetwork>());
+        services.AddSingleton(new PlacementEngine(SchedulerOptionsFrom(options), time));
+        services.AddSingleton<SchedulerService>();
+        services.AddHostedService(sp => sp.GetRequiredService<SchedulerService>());
+        var renderContext = new RenderContext(monitoring, settings.DefaultUserQuotas, settings.DefaultGroupQuotas);
+        services.AddSingleton(new XmlCache(renderContext));
+        services.AddSingleton(sp => new OneMethods(cloud, () => SystemConfigFor(options, settings), () => new RaftStatus(), monitoring));
+        services.AddSingleton<XmlRpcEndpoint>();
+
+        var web = builder.Build();
+        bus.Subscribe(web.Services.GetRequiredService<HostMonitor>());
+        bus.Subscribe(web.Services.GetRequiredService<DummyStorageAndNetwork>());
+        bus.Subscribe(web.Services.GetRequiredService<SchedulerService>());
+        var endpointHandler = web.Services.GetRequiredService<XmlRpcEndpoint>();
+        web.MapPost("/RPC2", endpointHandler.HandleAsync);
+        web.MapPost("/", endpointHandler.HandleAsync);
+
+        // First start: oneadmin with a random password, written to DATA/one_auth as OpenNebula does.
+        var oneAuth = Path.Combine(dataDir, "one_auth");
+        var password = PasswordHash.NewPassword();
+        var created = await cloud.BootstrapAsync(password, $"http://{options.ListenAddress}:{options.Port}/RPC2", Path.Combine(dataDir, "datastores"), ct).ConfigureAwait(false);
+        if (created || !File.Exists(oneAuth))
+        {
+            if (!created)
+            {
+                // The database exists but its credentials file is gone: give oneadmin a new password.
+                var admin = Caller.System;
+                await cloud.UserPasswdAsync(admin, 0, password, ct).ConfigureAwait(false);
+            }
+            await WriteSecretAsync(oneAuth, $"oneadmin:{password}\n", ct).ConfigureAwait(false);
+        }
+
+        await web.StartAsync(ct).ConfigureAwait(false);
+        var address = web.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        var endpoint = new Uri(new Uri(address.Replace("[::]", "127.0.0.1", StringComparison.Ordinal)), "/RPC2");
+        ResumeInterrupted(cloud, runner, logger);
+        logger.LogInformation("EdgeCloud front-end ready on {Endpoint} (store: {Backend}, data: {DataDir}, {Objects} objects)",
+            endpoint, store.Backend, dataDir, stored.Objects.Count);
+        return new FrontendServer(web, store, bus, cloud, endpoint, oneAuth, logger);
+    }
+
+    /// <summary>
+    /// VMs caught in a transient state when the front-end stopped: their driver action is issued again
+    /// (driver actions are idempotent for a VM and history record), so nothing stays stuck.
+    /// </summary>
+    private static void ResumeInterrupted(Cloud cloud, DriverRunner runner, ILogger logger)
+    {
+        var n = 0;
+        foreach (var vm in cloud.State.All<Vm>(ObjectType.Vm))
+        {
+            if (vm.State != VmState.ACTIVE || vm.LastHistory is not { } h) continue;
+            var op = VmLifeCycle.DefaultOp(vm.LcmState);
+            if (op is null) continue;
+            runner.Enqueue(new DriverRequest(vm.Id, op.Value, h.Hid, h.Seq));
+            n++;
+        }
+        if (n > 0) logger.LogInformation("Resumed {Count} interrupted VM actions", n);
+    }
+
+    private static SchedulerOptions SchedulerOptionsFrom(FrontendOptions o) => new()
+    {
+        Policy = o.SchedulerPolicy.ToLowerInvariant() switch
+        {
+            "packing" => HostPolicy.Packing,
+            "striping" => HostPolicy.Striping,
+            "load-aware" or "load_aware" or "loadaware" => HostPolicy.LoadAware,
+            "custom" => HostPolicy.Custom,
+            var p => throw new ArgumentException($"Unknown scheduler policy \"{p}\": use packing, striping, load-aware or custom"),
+        },
+        Rank = o.SchedulerRank.Length > 0 ? o.SchedulerRank : null,
+        MaxDispatchPerCycle = o.MaxDispatchPerCycle > 0 ? o.MaxDispatchPerCycle : null,
+        MaxPerHostPerCycle = o.MaxDispatchPerHost > 0 ? o.MaxDispatchPerHost : null,
+    };
+
+    private static SystemConfig SystemConfigFor(FrontendOptions o, CloudSettings s) => new()
+    {
+        Port = o.Port,
+        MonitoringIntervalHost = (int)Math.Max(1, o.MonitorInterval),
+        DefaultUmask = Convert.ToString(s.DefaultUmask, 8),
+    };
+
+    private static async Task WriteSecretAsync(string path, string content, CancellationToken ct)
+    {
+        var tmp = path + ".tmp";
+        await File.WriteAllTextAsync(tmp, content, ct).ConfigureAwait(false);
+        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(tmp, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        File.Move(tmp, path, overwrite: true);
+    }
+
+    /// <summary>Stops accepting calls, lets the writer finish, stops the background services, closes the store.</summary>
+    public async Task StopAsync()
+    {
+        if (Interlocked.Exchange(ref _stopped, 1) == 1) return;
+        _logger.LogInformation("EdgeCloud front-end stopping");
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        try { await _web.StopAsync(timeout.Token).ConfigureAwait(false); }
+        catch (OperationCanceledException) { }
+        await _bus.DisposeAsync().ConfigureAwait(false);
+        await _store.DisposeAsync().ConfigureAwait(false);
+        await _web.DisposeAsync().ConfigureAwait(false);
+    }
+
+    public async ValueTask DisposeAsync() => await StopAsync().ConfigureAwait(false);
+}

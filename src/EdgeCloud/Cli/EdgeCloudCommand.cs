@@ -1,0 +1,71 @@
+using System.CommandLine;
+using System.Runtime.InteropServices;
+using EdgeCloud.Frontend;
+
+namespace EdgeCloud.Cli;
+
+/// <summary>The command line of the <c>edgecloud</c> binary.</summary>
+public static class EdgeCloudCommand
+{
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var root = new RootCommand("EdgeCloud: an edge cloud manager that speaks OpenNebula's API.");
+        root.Subcommands.Add(FrontendCommand());
+        return await root.Parse(args).InvokeAsync().ConfigureAwait(false);
+    }
+
+    private static Command FrontendCommand()
+    {
+        var data = new Option<string>("--data") { Description = "Directory that holds this front-end's whole state", Required = true };
+        var port = new Option<int?>("--port") { Description = "XML-RPC port (default 2633)" };
+        var listen = new Option<string?>("--listen") { Description = "Address to listen on (default 127.0.0.1)" };
+        var db = new Option<string?>("--db") { Description = "Database: a PostgreSQL connection string (default: SQLite file in --data)" };
+        var config = new Option<FileInfo?>("--config") { Description = "YAML file with more settings (see docs/configuration.md)" };
+        var cmd = new Command("frontend", "Run a front-end: API, scheduler, monitor and life-cycle management") { data, port, listen, db, config };
+        cmd.SetAction(async (parse, ct) =>
+        {
+            FrontendOptions options;
+            try
+            {
+                options = new FrontendOptions { DataDir = parse.GetValue(data)! };
+                if (parse.GetValue(config) is { } file) options = ConfigFile.Apply(options, file.FullName);
+                if (parse.GetValue(port) is int p) options = options with { Port = p };
+                if (parse.GetValue(listen) is { } l) options = options with { ListenAddress = l };
+                if (parse.GetValue(db) is { } d) options = options with { Database = d };
+            }
+            catch (Exception ex) when (ex is InvalidDataException or IOException or ArgumentException)
+            {
+                await Console.Error.WriteLineAsync($"edgecloud frontend: {ex.Message}").ConfigureAwait(false);
+                return 2;
+            }
+            return await RunFrontendAsync(options, ct).ConfigureAwait(false);
+        });
+        return cmd;
+    }
+
+    private static async Task<int> RunFrontendAsync(FrontendOptions options, CancellationToken ct)
+    {
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });
+        using var intr = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.Cancel(); });
+        FrontendServer server;
+        try
+        {
+            server = await FrontendServer.StartAsync(options, ct: stop.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or InvalidOperationException or ArgumentException or System.Net.Sockets.SocketException)
+        {
+            await Console.Error.WriteLineAsync($"edgecloud frontend: could not start: {ex.Message}").ConfigureAwait(false);
+            return 1;
+        }
+        await using (server.ConfigureAwait(false))
+        {
+            Console.WriteLine($"endpoint: {server.Endpoint}");
+            Console.WriteLine($"credentials: {server.OneAuthPath}");
+            try { await Task.Delay(Timeout.Infinite, stop.Token).ConfigureAwait(false); }
+            catch (OperationCanceledException) { }
+            await server.StopAsync().ConfigureAwait(false);
+        }
+        return 0;
+    }
+}
