@@ -26,9 +26,6 @@ public sealed record FrontendOptions
     /// <summary>Seconds between host monitoring probes.</summary>
     public double MonitorInterval { get; init; } = 10;
 
-    /// <summary>A host that misses monitoring for this many seconds goes to ERROR.</summary>
-    public double HostErrorAfter { get; init; } = 60;
-
     /// <summary>Dummy VM driver: seconds each action takes.</summary>
     public double DummyActionDelay { get; init; } = 0.05;
 
