@@ -85,7 +85,7 @@ internal static class TemplateParser
             SkipTrivia();
             while (_pos < _s.Length)
             {
-                var name = ReadName("attribute name");
+                var name = ReadName(inVector: false);
                 ExpectEquals();
                 SkipBlanks();
                 var c = _pos < _s.Length ? _s[_pos] : '\n';
@@ -119,7 +119,7 @@ internal static class TemplateParser
             var values = new List<KeyValuePair<string, string>>(8);
             while (true)
             {
-                var sub = ReadName("attribute name");
+                var sub = ReadName(inVector: true);
                 ExpectEquals();
                 SkipBlanks();
                 values.Add(new(sub, ReadValue()));
@@ -205,15 +205,15 @@ internal static class TemplateParser
                 : content.ToString();
         }
 
-        private string ReadName(string expecting)
+        private string ReadName(bool inVector)
         {
             var start = _pos;
             while (_pos < _s.Length && IsNameChar(_s[_pos])) _pos++;
             if (_pos == start)
             {
-                if (_pos < _s.Length && _s[_pos] == '[')
+                if (inVector && _pos < _s.Length && _s[_pos] == '[')
                     throw Here("syntax error, unexpected '[', vectors cannot nest");
-                throw Here($"syntax error, unexpected {Describe(_s, _pos)}, expecting {expecting}");
+                throw Here($"syntax error, unexpected {Describe(_s, _pos)}, expecting attribute name");
             }
             if (_pos < _s.Length && !EndsBareWord(_s[_pos]))
                 throw Here($"syntax error, invalid character {Describe(_s, _pos)} in attribute name");
