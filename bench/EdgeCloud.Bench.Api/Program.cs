@@ -6,7 +6,8 @@ using EdgeCloud.Client;
 // A load driver for any OpenNebula-compatible endpoint, with concurrent .NET clients (so the client
 // is not the bottleneck when the server is fast). Prints one RESULT line per measurement.
 //   dotnet run -c Release --project bench/EdgeCloud.Bench.Api -- --endpoint URL --auth FILE
-//       [--hosts 100] [--vms 1000] [--clients 8] [--list-calls 20] [--pid PID] [--prefix x]
+//       [--hosts 100] [--vms 1000] [--clients 8] [--list-calls 20] [--pid PID] [--prefix x] [--hold]
+// --hold allocates the VMs on hold (the API alone, as oned's --hold run), then releases them.
 var opts = Args.Parse(args);
 var session = File.ReadAllText(opts.Auth).Trim();
 using var admin = new OneClient(new Uri(opts.Endpoint), session);
@@ -30,7 +31,7 @@ Report("hosts", ("n", opts.Hosts), ("register_s", registered), ("all_monitored_s
 // Allocation rate: one.vm.allocate from C concurrent clients.
 sw.Restart();
 var vmIds = await Parallel(opts.Vms, opts.Clients, (c, i) =>
-    clients[c].CallIntAsync("one.vm.allocate", $"NAME=\"{prefix}vm-{i:D6}\"\nCPU=\"0.1\"\nVCPU=\"1\"\nMEMORY=\"64\"\n", false));
+    clients[c].CallIntAsync("one.vm.allocate", $"NAME=\"{prefix}vm-{i:D6}\"\nCPU=\"0.1\"\nVCPU=\"1\"\nMEMORY=\"64\"\n", opts.Hold));
 var allocSeconds = sw.Elapsed.TotalSeconds;
 var lat = vmIds.Select(v => v.Latency).Order().ToArray();
 Report("vm_allocate", ("n", opts.Vms), ("clients", opts.Clients), ("total_s", allocSeconds), ("calls_per_s", opts.Vms / allocSeconds),
@@ -38,6 +39,12 @@ Report("vm_allocate", ("n", opts.Vms), ("clients", opts.Clients), ("total_s", al
 
 // Deploy: time from the first allocate until every VM is RUNNING (scheduler + dummy driver).
 var ids = vmIds.Select(v => v.Value).ToHashSet();
+if (opts.Hold)
+{
+    // Held VMs measure the API alone; release them and time until all are RUNNING.
+    sw.Restart();
+    await Parallel(ids.Count, opts.Clients, (c, i) => clients[c].CallIntAsync("one.vm.action", "release", vmIds[i].Value));
+}
 var running = await WaitAsync(async () =>
 {
     var xml = await admin.CallStringAsync("one.vmpool.info", -2, -1, -1, -1).ConfigureAwait(false);
@@ -105,13 +112,13 @@ static double Pct(double[] sorted, int p) => sorted.Length == 0 ? 0 : sorted[Mat
 static void Report(string name, params (string Key, object Value)[] fields) =>
     Console.WriteLine("RESULT " + name + " " + string.Join(" ", fields.Select(f => f.Key + "=" + (f.Value is double d ? d.ToString("0.###", CultureInfo.InvariantCulture) : f.Value))));
 
-internal sealed record Args(string Endpoint, string Auth, int Hosts, int Vms, int Clients, int ListCalls, int Pid, string Prefix)
+internal sealed record Args(string Endpoint, string Auth, int Hosts, int Vms, int Clients, int ListCalls, int Pid, string Prefix, bool Hold)
 {
     public static Args Parse(string[] a)
     {
         string Get(string name, string def) { var i = Array.IndexOf(a, name); return i >= 0 && i + 1 < a.Length ? a[i + 1] : def; }
         int Int(string name, int def) => int.Parse(Get(name, def.ToString(CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture);
         return new(Get("--endpoint", "http://127.0.0.1:2633/RPC2"), Get("--auth", Environment.GetEnvironmentVariable("ONE_AUTH") ?? "one_auth"),
-            Int("--hosts", 100), Int("--vms", 1000), Int("--clients", 8), Int("--list-calls", 20), Int("--pid", 0), Get("--prefix", "b"));
+            Int("--hosts", 100), Int("--vms", 1000), Int("--clients", 8), Int("--list-calls", 20), Int("--pid", 0), Get("--prefix", "b"), a.Contains("--hold"));
     }
 }

@@ -184,9 +184,13 @@ public sealed class VmLifeCycle(IDriverDispatcher drivers, CloudSettings setting
     public void ChargeOwner(StateTransaction tx, Vm vm, IReadOnlyDictionary<string, double> delta, bool check) =>
         ChargeOwnerQuota(tx, vm.Uid, vm.Gid, q => QuotaEngine.AddVm(q.Quotas, q.Defaults, delta, q.Who, check));
 
-    /// <summary>Applies a quota change to the owner user and group; oneadmin's resources are not counted against limits.</summary>
+    /// <summary>
+    /// Applies a quota change to the owner user and group. Resources owned by oneadmin or the oneadmin
+    /// group are not subject to quotas (as in oned), so they are neither checked nor counted.
+    /// </summary>
     internal void ChargeOwnerQuota(StateTransaction tx, int uid, int gid, Func<(QuotaSet Quotas, QuotaSet Defaults, string Who), QuotaSet> change)
     {
+        if (uid == 0 || gid == 0) return;
         if (tx.Get<User>(ObjectType.User, uid) is { } u)
             tx.Put(u with { Quotas = change((u.Quotas, settings.DefaultUserQuotas, $"User [{uid}]")) });
         if (tx.Get<Group>(ObjectType.Group, gid) is { } g)

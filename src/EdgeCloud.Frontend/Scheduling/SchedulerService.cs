@@ -18,6 +18,9 @@ public sealed class SchedulerService(Func<Cloud> cloud, PlacementEngine engine, 
 {
     private readonly SemaphoreSlim _wake = new(0, 1);
 
+    /// <summary>How long an event-triggered cycle waits for more events to join it.</summary>
+    private static readonly TimeSpan Coalesce = TimeSpan.FromMilliseconds(25);
+
     /// <summary>Cycles run so far (tests and metrics).</summary>
     public long Cycles { get; private set; }
 
@@ -46,7 +49,12 @@ public sealed class SchedulerService(Func<Cloud> cloud, PlacementEngine engine, 
         var interval = TimeSpan.FromSeconds(options.SchedulerInterval);
         while (!stoppingToken.IsCancellationRequested)
         {
-            try { await _wake.WaitAsync(interval, stoppingToken).ConfigureAwait(false); }
+            try
+            {
+                // Woken by an event: wait a moment so a burst of new VMs is planned in one cycle.
+                if (await _wake.WaitAsync(interval, stoppingToken).ConfigureAwait(false))
+                    await Task.Delay(Coalesce, stoppingToken).ConfigureAwait(false);
+            }
             catch (OperationCanceledException) { return; }
             try
             {
