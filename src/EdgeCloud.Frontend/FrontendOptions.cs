@@ -17,6 +17,9 @@ public sealed record FrontendOptions
     /// <summary>Address to listen on.</summary>
     public string ListenAddress { get; init; } = "127.0.0.1";
 
+    /// <summary>Log lines: "json" (one JSON object per line), "text", or "auto" (JSON unless the output is a terminal).</summary>
+    public string LogFormat { get; init; } = "auto";
+
     /// <summary>Database: empty = SQLite file DATA/edgecloud.db; a PostgreSQL connection string selects PostgreSQL.</summary>
     public string Database { get; init; } = "";
 

@@ -69,15 +69,20 @@ public sealed class FrontendServer : IAsyncDisposable
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = dataDir, EnvironmentName = "Production" });
         builder.Logging.ClearProviders();
         if (logging is not null) logging(builder.Logging);
-        else builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ "; o.UseUtcTimestamp = true; });
+        else AddConsoleLogging(builder.Logging, options.LogFormat);
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        builder.Logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Warning);
+        // Start-up failures are reported once, by us, in one line (not as the host's stack trace).
+        builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical);
+        // Signals are handled by the caller (edgecloud frontend); the host must not hold process exit.
+        builder.Services.AddSingleton<IHostLifetime, ExternalLifetime>();
         builder.WebHost.UseKestrel(k =>
         {
             k.Limits.MaxRequestBodySize = null; // the endpoint enforces CloudSettings.MaxRequestBytes with a proper fault
             k.Listen(IPAddress.Parse(options.ListenAddress), options.Port);
         });
 
-        var loggerFactory = LoggerFactory.Create(b => { if (logging is not null) logging(b); else b.AddSimpleConsole(o => o.SingleLine = true); });
+        var loggerFactory = LoggerFactory.Create(b => { if (logging is not null) logging(b); else AddConsoleLogging(b, options.LogFormat); });
         var logger = loggerFactory.CreateLogger<FrontendServer>();
         var connection = options.Database.Length > 0 ? options.Database : Path.Combine(dataDir, "edgecloud.db");
         var store = StateStoreFactory.Create(connection, loggerFactory);
@@ -141,7 +146,17 @@ public sealed class FrontendServer : IAsyncDisposable
             await WriteSecretAsync(oneAuth, $"oneadmin:{password}\n", ct).ConfigureAwait(false);
         }
 
-        await web.StartAsync(ct).ConfigureAwait(false);
+        try
+        {
+            await web.StartAsync(ct).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            // Leave nothing running behind a failed start (a half-started host would keep the process alive).
+            logger.LogError("Front-end could not start: {Reason}", ex.Message);
+            await ShutdownAsync(web, bus, store).ConfigureAwait(false);
+            throw new InvalidOperationException(ex.Message, ex);
+        }
         var address = web.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         var endpoint = new Uri(new Uri(address.Replace("[::]", "127.0.0.1", StringComparison.Ordinal)), "/RPC2");
         ResumeInterrupted(cloud, runner, logger);
@@ -166,6 +181,24 @@ public sealed class FrontendServer : IAsyncDisposable
             n++;
         }
         if (n > 0) logger.LogInformation("Resumed {Count} interrupted VM actions", n);
+    }
+
+    /// <summary>
+    /// One line per event: JSON lines (timestamp, level, category, message and every structured field)
+    /// when the output is not a terminal or "json" is asked for; readable single lines on a terminal.
+    /// </summary>
+    private static void AddConsoleLogging(ILoggingBuilder logging, string format)
+    {
+        var json = format switch
+        {
+            "json" => true,
+            "text" => false,
+            _ => Console.IsOutputRedirected,
+        };
+        if (json)
+            logging.AddJsonConsole(o => { o.UseUtcTimestamp = true; o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ"; o.JsonWriterOptions = new() { Indented = false }; });
+        else
+            logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ "; o.UseUtcTimestamp = true; });
     }
 
     private static SchedulerOptions SchedulerOptionsFrom(FrontendOptions o) => new()
@@ -203,12 +236,25 @@ public sealed class FrontendServer : IAsyncDisposable
     {
         if (Interlocked.Exchange(ref _stopped, 1) == 1) return;
         _logger.LogInformation("EdgeCloud front-end stopping");
+        await ShutdownAsync(_web, _bus, _store).ConfigureAwait(false);
+        _logger.LogInformation("EdgeCloud front-end stopped");
+    }
+
+    private static async Task ShutdownAsync(WebApplication web, CommandBus bus, IStateStore store)
+    {
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-        try { await _web.StopAsync(timeout.Token).ConfigureAwait(false); }
+        try { await web.StopAsync(timeout.Token).ConfigureAwait(false); }
         catch (OperationCanceledException) { }
-        await _bus.DisposeAsync().ConfigureAwait(false);
-        await _store.DisposeAsync().ConfigureAwait(false);
-        await _web.DisposeAsync().ConfigureAwait(false);
+        await bus.DisposeAsync().ConfigureAwait(false);
+        await store.DisposeAsync().ConfigureAwait(false);
+        await web.DisposeAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>A host lifetime that leaves signals and process exit to the program that owns the front-end.</summary>
+    private sealed class ExternalLifetime : IHostLifetime
+    {
+        public Task WaitForStartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     }
 
     public async ValueTask DisposeAsync() => await StopAsync().ConfigureAwait(false);

@@ -1,0 +1,108 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using EdgeCloud.Client;
+
+namespace EdgeCloud.EndToEnd;
+
+/// <summary>
+/// The <c>edgecloud frontend</c> binary as a child process on a data directory, as an operator runs it.
+/// Output is kept for failure messages.
+/// </summary>
+public sealed class FrontendProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+    private readonly List<string> _output = [];
+
+    private FrontendProcess(Process process, string dataDir, int port)
+    {
+        _process = process;
+        DataDir = dataDir;
+        Port = port;
+        Endpoint = new Uri($"http://127.0.0.1:{port}/RPC2");
+    }
+
+    public string DataDir { get; }
+    public int Port { get; }
+    public Uri Endpoint { get; }
+    public int Pid => _process.Id;
+    public bool HasExited => _process.HasExited;
+    public int ExitCode => _process.ExitCode;
+
+    public string Output
+    {
+        get { lock (_output) return string.Join('\n', _output); }
+    }
+
+    public string Session => File.ReadAllText(Path.Combine(DataDir, "one_auth")).Trim();
+
+    public OneClient Client() => new(Endpoint, Session);
+
+    public static int FreePort()
+    {
+        using var l = new TcpListener(IPAddress.Loopback, 0);
+        l.Start();
+        return ((IPEndPoint)l.LocalEndpoint).Port;
+    }
+
+    /// <summary>Starts the binary and waits until it answers one.system.version.</summary>
+    public static async Task<FrontendProcess> StartAsync(string dataDir, int port, params string[] extra)
+    {
+        var dll = Path.Combine(AppContext.BaseDirectory, "edgecloud.dll");
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var a in new[] { dll, "frontend", "--data", dataDir, "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture) }.Concat(extra))
+            psi.ArgumentList.Add(a);
+        var p = Process.Start(psi) ?? throw new InvalidOperationException("could not start edgecloud");
+        var fp = new FrontendProcess(p, dataDir, port);
+        p.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (fp._output) fp._output.Add(e.Data); };
+        p.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (fp._output) fp._output.Add(e.Data); };
+        p.BeginOutputReadLine();
+        p.BeginErrorReadLine();
+        var deadline = Stopwatch.StartNew();
+        while (deadline.Elapsed < TimeSpan.FromSeconds(60))
+        {
+            if (p.HasExited) throw new InvalidOperationException($"edgecloud exited with {p.ExitCode}:\n{fp.Output}");
+            if (File.Exists(Path.Combine(dataDir, "one_auth")))
+            {
+                try
+                {
+                    // A short timeout: something else may hold the port and never answer.
+                    using var c = new OneClient(fp.Endpoint, fp.Session, options: new OneClientOptions { Timeout = TimeSpan.FromSeconds(2) });
+                    await c.CallStringAsync("one.system.version").ConfigureAwait(false);
+                    return fp;
+                }
+                catch (OneException) { }
+            }
+            await Task.Delay(100).ConfigureAwait(false);
+        }
+        await fp.DisposeAsync().ConfigureAwait(false);
+        throw new TimeoutException($"edgecloud did not answer within 60 s:\n{fp.Output}");
+    }
+
+    /// <summary>SIGKILL: no chance to flush or stop cleanly.</summary>
+    public void Kill9()
+    {
+        _process.Kill(entireProcessTree: true);
+        _process.WaitForExit();
+    }
+
+    /// <summary>SIGTERM and wait for the process to exit.</summary>
+    public async Task<int> TerminateAsync(TimeSpan timeout)
+    {
+        using (var kill = Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+            await kill!.WaitForExitAsync().ConfigureAwait(false);
+        using var cts = new CancellationTokenSource(timeout);
+        await _process.WaitForExitAsync(cts.Token).ConfigureAwait(false);
+        return _process.ExitCode;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync().ConfigureAwait(false);
+        }
+        _process.Dispose();
+    }
+}
