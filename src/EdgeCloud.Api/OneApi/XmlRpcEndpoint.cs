@@ -60,7 +60,7 @@ public sealed class XmlRpcEndpoint(Cloud cloud, OneMethods methods, XmlCache cac
             var args = request.Args;
             var session = args.Str(0);
             var caller = cloud.Authenticate(session);
-            var reply = await method(caller, new XmlRpcArgs(request.Params.Skip(1).ToArray()), ct).ConfigureAwait(false);
+            var reply = await method(caller, args.Skip(1), ct).ConfigureAwait(false);
             Write(output, reply);
         }
         catch (XmlRpcArgumentException ex)

@@ -11,13 +11,30 @@ namespace EdgeCloud.Api.XmlRpc;
 /// index 1; error messages use the same numbering. A struct wrapper around the list, so handlers can take it
 /// by value without an allocation per request.
 /// </remarks>
-/// <param name="values">The parameters in call order.</param>
-public readonly struct XmlRpcArgs(IReadOnlyList<XmlRpcValue> values)
+public readonly struct XmlRpcArgs
 {
-    private readonly IReadOnlyList<XmlRpcValue> _values = values ?? [];
+    private readonly IReadOnlyList<XmlRpcValue> _values;
+    private readonly int _offset;
 
-    /// <summary>How many parameters were sent (including the session).</summary>
-    public int Count => (_values ?? []).Count;
+    /// <param name="values">The parameters in call order.</param>
+    public XmlRpcArgs(IReadOnlyList<XmlRpcValue> values) : this(values, 0)
+    {
+    }
+
+    private XmlRpcArgs(IReadOnlyList<XmlRpcValue> values, int offset)
+    {
+        _values = values ?? [];
+        _offset = offset;
+    }
+
+    /// <summary>
+    /// A view whose index 0 is this view's index <paramref name="count"/> (e.g. the arguments after the
+    /// session string); error messages keep the call's own positions.
+    /// </summary>
+    public XmlRpcArgs Skip(int count) => new(_values, _offset + count);
+
+    /// <summary>How many parameters this view holds (the whole call, including the session, unless skipped).</summary>
+    public int Count => Math.Max(0, (_values ?? []).Count - _offset);
 
     /// <summary>The raw parameter at <paramref name="index"/>.</summary>
     /// <exception cref="XmlRpcArgumentException">There is no such parameter.</exception>
@@ -39,7 +56,7 @@ public readonly struct XmlRpcArgs(IReadOnlyList<XmlRpcValue> values)
     public long Long(int index)
     {
         var value = Get(index, "i8");
-        return value.Type is XmlRpcType.Int or XmlRpcType.I8 ? value.AsLong() : throw Mismatch(index, "i8", value);
+        return value.Type is XmlRpcType.Int or XmlRpcType.I8 ? value.AsLong() : throw Mismatch(index + _offset, "i8", value);
     }
 
     /// <summary>An optional 64-bit integer (<c>&lt;i8&gt;</c> or <c>&lt;i4&gt;</c>).</summary>
@@ -79,7 +96,7 @@ public readonly struct XmlRpcArgs(IReadOnlyList<XmlRpcValue> values)
             if (item.Type != XmlRpcType.Int)
             {
                 throw new XmlRpcArgumentException(
-                    $"Type mismatch: expected array of int at parameter {index}, element {i} is {item.TypeName}", index);
+                    $"Type mismatch: expected array of int at parameter {index + _offset}, element {i} is {item.TypeName}", index + _offset);
             }
 
             result[i] = item.AsInt();
@@ -96,22 +113,23 @@ public readonly struct XmlRpcArgs(IReadOnlyList<XmlRpcValue> values)
     {
         expected ??= XmlRpcValue.NameOf(type);
         var value = Get(index, expected);
-        return value.Type == type ? value : throw Mismatch(index, expected, value);
+        return value.Type == type ? value : throw Mismatch(index + _offset, expected, value);
     }
 
     private XmlRpcValue Get(int index, string expected)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(index);
         var list = _values ?? [];
-        if (index >= list.Count)
+        var position = index + _offset;
+        if (position >= list.Count)
         {
             throw new XmlRpcArgumentException(
-                $"Missing parameter {index}: expected {expected}, but the call has only {list.Count} parameter{(list.Count == 1 ? string.Empty : "s")}",
-                index,
+                $"Missing parameter {position}: expected {expected}, but the call has only {list.Count} parameter{(list.Count == 1 ? string.Empty : "s")}",
+                position,
                 XmlRpcFaultCodes.IndexError);
         }
 
-        return list[index];
+        return list[position];
     }
 
     private static XmlRpcArgumentException Mismatch(int index, string expected, XmlRpcValue actual) =>
