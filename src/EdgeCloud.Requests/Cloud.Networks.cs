@@ -82,7 +82,7 @@ public sealed partial class Cloud
             var start = BitConverter.ToUInt32(a.GetAddressBytes().Reverse().ToArray());
             if ((ulong)start + (ulong)ar.GetInt("SIZE")!.Value > 0xFFFFFFFFUL) throw CloudException.Action("AR runs past 255.255.255.255.");
         }
-        if (ar["MAC"] is { } mac && AddressMath.ParseMac(mac) is null) throw CloudException.Action($"Invalid MAC \"{mac}\" in AR.");
+        if (ar["MAC"] is { } mac && !AddressMath.TryParseMac(mac, out _)) throw CloudException.Action($"Invalid MAC \"{mac}\" in AR.");
     }
 
     private static VectorAttribute NormalizeAr(VectorAttribute ar, int id)

@@ -1,6 +1,5 @@
 using System.Collections.Immutable;
 using System.Globalization;
-using System.Net;
 using EdgeCloud.Core.Objects;
 using EdgeCloud.Core.State;
 using EdgeCloud.Core.Templates;
@@ -134,70 +133,4 @@ internal sealed class LeaseLedger
         if (lease is null) return;
         tx.Put(net with { AddressRanges = net.AddressRanges.Replace(ar, ar with { Leases = ar.Leases.Remove(lease.Index) }) });
     }
-}
-
-/// <summary>Addresses inside an address range: index i is the i-th address from the start.</summary>
-public static class AddressMath
-{
-    /// <summary>OpenNebula's default MAC prefix; a MAC is prefix + the IPv4 address bytes when there is one.</summary>
-    public const string DefaultMacPrefix = "02:00";
-
-    public static string? IpAt(AddressRange ar, int index)
-    {
-        if (ar.Attributes["IP"] is not { } start || !IPAddress.TryParse(start, out var a)) return null;
-        var v = ToUInt(a) + (uint)index;
-        return FromUInt(v).ToString();
-    }
-
-    public static int? IndexOfIp(AddressRange ar, string ip)
-    {
-        if (ar.Attributes["IP"] is not { } start || !IPAddress.TryParse(start, out var a) || !IPAddress.TryParse(ip, out var b)) return null;
-        var diff = (long)ToUInt(b) - ToUInt(a);
-        var size = ar.Attributes.GetInt("SIZE") ?? 0;
-        return diff >= 0 && diff < size ? (int)diff : null;
-    }
-
-    public static string MacAt(AddressRange ar, int index)
-    {
-        var first = FirstMac(ar);
-        var v = first + (ulong)index;
-        return string.Join(":", Enumerable.Range(0, 6).Select(i => ((v >> (8 * (5 - i))) & 0xFF).ToString("x2", CultureInfo.InvariantCulture)));
-    }
-
-    public static int? IndexOfMac(AddressRange ar, string mac)
-    {
-        if (ParseMac(mac) is not ulong m) return null;
-        var diff = (long)(m - FirstMac(ar));
-        var size = ar.Attributes.GetInt("SIZE") ?? 0;
-        return m >= FirstMac(ar) && diff < size ? (int)diff : null;
-    }
-
-    public static ulong FirstMac(AddressRange ar)
-    {
-        if (ar.Attributes["MAC"] is { } mac && ParseMac(mac) is ulong m) return m;
-        var prefix = ParseMac(DefaultMacPrefix + ":00:00:00:00")!.Value;
-        if (ar.Attributes["IP"] is { } ip && IPAddress.TryParse(ip, out var a)) return prefix | ToUInt(a);
-        return prefix | ((ulong)(uint)ar.ArId << 16);
-    }
-
-    public static ulong? ParseMac(string mac)
-    {
-        var parts = mac.Split(':');
-        if (parts.Length != 6) return null;
-        ulong v = 0;
-        foreach (var p in parts)
-        {
-            if (!byte.TryParse(p, NumberStyles.HexNumber, CultureInfo.InvariantCulture, out var b)) return null;
-            v = (v << 8) | b;
-        }
-        return v;
-    }
-
-    private static uint ToUInt(IPAddress a)
-    {
-        var b = a.GetAddressBytes();
-        return b.Length == 4 ? ((uint)b[0] << 24) | ((uint)b[1] << 16) | ((uint)b[2] << 8) | b[3] : 0;
-    }
-
-    private static IPAddress FromUInt(uint v) => new([(byte)(v >> 24), (byte)(v >> 16), (byte)(v >> 8), (byte)v]);
 }

@@ -2,13 +2,14 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 
-namespace EdgeCloud.Core.Xml;
+namespace EdgeCloud.Core.Objects;
 
 /// <summary>
-/// The address arithmetic an address range's XML needs: oned stores only the first IP/MAC of a range and
-/// the lease offsets, and derives the end addresses and each lease's addresses when it writes the VNET.
+/// Address arithmetic of address ranges. As in oned, a range stores only its first IP/MAC and the lease
+/// offsets; every address (a lease's, the range's end, IPv6 derived by SLAAC) is computed from them.
+/// Shared by the lease ledger and the XML renderer so both always agree.
 /// </summary>
-internal static class AddressMath
+public static class AddressMath
 {
     /// <summary>OpenNebula's default MAC_PREFIX (oned.conf): a MAC is the prefix followed by the IPv4 address.</summary>
     public const ushort DefaultMacPrefix = 0x0200;
@@ -97,5 +98,37 @@ internal static class AddressMath
         var ip = (p & ((UInt128)ulong.MaxValue << 64)) | interfaceId;
         address = FormatIPv6(ip);
         return true;
+    }
+
+    /// <summary>First MAC of a range: its MAC, else the default prefix followed by its IPv4 start.</summary>
+    public static ulong FirstMac(AddressRange ar)
+    {
+        if (TryParseMac(ar.Attributes["MAC"], out var mac)) return mac;
+        if (TryParseIPv4(ar.Attributes["IP"], out var ip)) return MacFromIPv4(ip);
+        return ((ulong)DefaultMacPrefix << 32) | ((ulong)(uint)ar.ArId << 16);
+    }
+
+    public static int Size(AddressRange ar) => ar.Attributes.GetInt("SIZE") ?? 0;
+
+    /// <summary>The IPv4 address at offset <paramref name="index"/>, or null for a range without IPv4.</summary>
+    public static string? IpAt(AddressRange ar, int index) =>
+        TryParseIPv4(ar.Attributes["IP"], out var ip) ? FormatIPv4(ip + (uint)index) : null;
+
+    public static string MacAt(AddressRange ar, int index) => FormatMac(FirstMac(ar) + (ulong)index);
+
+    /// <summary>Offset of an IPv4 address inside the range, or null when it is not in it.</summary>
+    public static int? IndexOfIp(AddressRange ar, string ip)
+    {
+        if (!TryParseIPv4(ar.Attributes["IP"], out var start) || !TryParseIPv4(ip, out var want)) return null;
+        var diff = (long)want - start;
+        return diff >= 0 && diff < Size(ar) ? (int)diff : null;
+    }
+
+    /// <summary>Offset of a MAC inside the range, or null when it is not in it.</summary>
+    public static int? IndexOfMac(AddressRange ar, string mac)
+    {
+        if (!TryParseMac(mac, out var want)) return null;
+        var first = FirstMac(ar);
+        return want >= first && want - first < (ulong)Size(ar) ? (int)(want - first) : null;
     }
 }
