@@ -192,7 +192,7 @@ public sealed partial class Cloud
                 return token;
             }
             if (valid < -1) throw CloudException.Action($"Invalid token validity {valid}.");
-            if (egid >= 0 && !u.Groups.Contains(egid)) throw CloudException.Action($"EGID {egid} is not a group of user {u.Id}.");
+            if (egid >= 0 && !u.Groups.Contains(egid)) throw CloudException.Api($"EGID {egid} is not in user group list.");
             if (settings.MaxTokenTime > 0 && (valid == -1 || valid > settings.MaxTokenTime)) valid = settings.MaxTokenTime;
             var expiration = valid == -1 ? -1 : tx.Now + valid;
             if (token.Length > 0)
@@ -213,6 +213,7 @@ public sealed partial class Cloud
     /// <summary>one.user.quota / one.group.quota: set limits from a quota template.</summary>
     public Task<int> SetQuotaAsync(Caller caller, ObjectType type, int id, string text, CancellationToken ct = default)
     {
+        if (id == 0) throw CloudException.Action($"Cannot set quotas for oneadmin {type.ErrorName()}", id); // user 0 and group 0 are both oneadmin, as in oned
         var t = ParseTemplate(text, ErrorCode.Action);
         return bus.ExecuteAsync(tx =>
         {
@@ -366,12 +367,12 @@ public sealed partial class Cloud
         var rights = ParseHex(rightsHex, "rights");
         var zone = string.IsNullOrEmpty(zoneHex) ? AclRule.IndividualId | Authorizer.ZoneId : ParseHex(zoneHex, "zone");
         if (Malformed(user, resource, rights, zone) is { } why)
-            throw CloudException.Action($"Rule is malformed: {why}");
+            throw CloudException.Internal($"Rule is malformed: {why}");
         return bus.ExecuteAsync(tx =>
         {
             if (!caller.IsAdmin) throw Authorizer.Denied(caller, AuthOp.Manage, ObjectType.Acl, -1);
             if (tx.All<AclRule>(ObjectType.Acl).FirstOrDefault(r => r.User == user && r.Resource == resource && r.Rights == rights && r.Zone == zone) is { } dup)
-                throw CloudException.Action($"Rule already exists (id {dup.Id}).");
+                throw CloudException.Internal($"Rule already exists (id {dup.Id}).");
             var id = tx.NextId(ObjectType.Acl);
             tx.Put(new AclRule { Id = id, Name = "", User = user, Resource = resource, Rights = rights, Zone = zone });
             return id;
@@ -382,7 +383,7 @@ public sealed partial class Cloud
         bus.ExecuteAsync(tx =>
         {
             if (!caller.IsAdmin) throw Authorizer.Denied(caller, AuthOp.Manage, ObjectType.Acl, id);
-            _ = tx.Get<AclRule>(ObjectType.Acl, id) ?? throw CloudException.Action($"Rule {id} does not exist", id);
+            _ = tx.Get<AclRule>(ObjectType.Acl, id) ?? throw CloudException.Internal($"Rule {id} does not exist", id);
             tx.Delete(ObjectType.Acl, id);
             return id;
         }, ct);
@@ -391,7 +392,7 @@ public sealed partial class Cloud
     {
         var t = s.StartsWith("0x", StringComparison.OrdinalIgnoreCase) ? s[2..] : s;
         if (t.Length == 0 || !long.TryParse(t, System.Globalization.NumberStyles.HexNumber, null, out var v) || v < 0)
-            throw CloudException.Action($"Rule is malformed: {what} \"{s}\" is not a hexadecimal number");
+            throw CloudException.Internal($"Rule is malformed: {what} \"{s}\" is not a hexadecimal number");
         return v;
     }
 

@@ -237,10 +237,10 @@ public sealed partial class Cloud(CommandBus bus, CloudSettings settings, TimePr
         {
             var o = Demand<OwnedObject>(tx, caller, type, id, AuthOp.Manage);
             var p = o.Permissions.Apply(bits);
-            // Changing the ADMIN bits or "other" rights needs ADMIN on the object (OpenNebula's rule).
-            var needsAdmin = p.OwnerA != o.Permissions.OwnerA || p.GroupA != o.Permissions.GroupA || p.OtherA != o.Permissions.OtherA
-                             || p.OtherU != o.Permissions.OtherU || p.OtherM != o.Permissions.OtherM;
-            if (needsAdmin) Authorizer.Demand(caller, o, AuthOp.Admin, Acls(tx));
+            // Changing the ADMIN bits needs ADMIN on the object (OpenNebula's rule); OTHER_U/OTHER_M need only
+            // MANAGE while ENABLE_OTHER_PERMISSIONS is YES (oned's default, and what one.system.config reports).
+            var needsAdmin = p.OwnerA != o.Permissions.OwnerA || p.GroupA != o.Permissions.GroupA || p.OtherA != o.Permissions.OtherA;
+            if (needsAdmin) { Authorizer.Demand(caller, o, AuthOp.Admin, Acls(tx)); CheckLock(o, AuthOp.Admin); }
             tx.Put(o with { Permissions = p });
             return id;
         }, ct);
@@ -249,7 +249,7 @@ public sealed partial class Cloud(CommandBus bus, CloudSettings settings, TimePr
     public Task<int> ChownAsync(Caller caller, ObjectType type, int id, int uid, int gid, CancellationToken ct = default) =>
         bus.ExecuteAsync(tx =>
         {
-            var o = Demand<OwnedObject>(tx, caller, type, id, AuthOp.Admin);
+            var o = Demand<OwnedObject>(tx, caller, type, id, AuthOp.Manage); // MANAGE OBJECT, as oned; a new owner or group is checked below
             var newUid = uid < 0 ? o.Uid : uid;
             var newGid = gid < 0 ? o.Gid : gid;
             var user = Require<User>(tx, ObjectType.User, newUid);
@@ -270,13 +270,13 @@ public sealed partial class Cloud(CommandBus bus, CloudSettings settings, TimePr
     /// <summary>lock(level 1 USE, 2 MANAGE, 3 ADMIN, 4 all → stored as 1); test=true fails if already locked.</summary>
     public Task<int> LockAsync(Caller caller, ObjectType type, int id, int level, bool test, CancellationToken ct = default)
     {
-        if (level is < 1 or > 4) throw CloudException.Api($"Invalid lock level {level}, must be 1 (use), 2 (manage), 3 (admin) or 4 (all)");
+        if (level is < 1 or > 4) throw CloudException.Action($"Wrong lock level specified: {level}, must be 1 (use), 2 (manage), 3 (admin) or 4 (all)");
         var stored = level == 4 ? 1 : level;
         return bus.ExecuteAsync(tx =>
         {
             var o = Demand<PoolObject>(tx, caller, type, id, AuthOp.Manage, checkLock: false);
             if (o.Lock is not null && test)
-                throw new CloudException(ErrorCode.Locked, $"The resource {type.ErrorName()} is locked. [{id}].", id);
+                throw new CloudException(ErrorCode.Action, $"The resource {type.ErrorName()} is locked. [{id}].", id);
             tx.Put(o with { Lock = new LockInfo(stored, caller.Uid, tx.Now, -1) });
             return id;
         }, ct);
@@ -286,6 +286,7 @@ public sealed partial class Cloud(CommandBus bus, CloudSettings settings, TimePr
         bus.ExecuteAsync(tx =>
         {
             var o = Demand<PoolObject>(tx, caller, type, id, AuthOp.Manage, checkLock: false);
+            if (o.Lock is { } held && held.Owner != caller.Uid && !caller.IsAdmin) throw CloudException.Action("Cannot unlock: Lock is owned by another user", id);
             if (o.Lock is not null) tx.Put(o with { Lock = null });
             return id;
         }, ct);

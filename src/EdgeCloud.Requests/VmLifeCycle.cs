@@ -409,6 +409,7 @@ public sealed class VmLifeCycle(IDriverDispatcher drivers, CloudSettings setting
                 if (vm.State == VmState.DONE) throw NotAvailable("recover --delete", vm);
                 if (vm.State == VmState.ACTIVE && vm.LcmState is not (LcmState.RUNNING or LcmState.UNKNOWN) && !IsFailure(vm.LcmState) && !IsTransient(vm.LcmState))
                     throw NotAvailable("recover --delete", vm);
+                if (vm.LastHistory is { Etime: 0 } open) ReleaseHost(tx, vm, open.Hid); // CloseHistory sets ETIME, which Bookkeeping reads as "already off the host"
                 vm = CloseHistory(tx, vm, VmAction.Delete);
                 if (operation == 3 && vm.LastHistory is { } h && vm.State == VmState.ACTIVE)
                 {

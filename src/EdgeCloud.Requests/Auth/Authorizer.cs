@@ -21,7 +21,7 @@ public static class Authorizer
     {
         OwnedObject o => new(o.Type, o.Id, o.Uid, o.Gid, o.Permissions, ClustersOf(o), true),
         Host h => new(h.Type, h.Id, -1, -1, default, [h.ClusterId], false),
-        User u => new(u.Type, u.Id, u.Id, u.Gid, default, [], false),
+        User u => new(u.Type, u.Id, u.Id, u.Gid, new Permissions(OwnerU: true, OwnerM: true, false, false, false, false, false, false, false), [], true), // a user owns itself (passwd, update), as in oned
         Group g => new(g.Type, g.Id, -1, g.Id, default, [], false),
         _ => new(obj.Type, obj.Id, -1, -1, default, [], false),
     };
