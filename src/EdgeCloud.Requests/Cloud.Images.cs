@@ -29,6 +29,7 @@ public sealed partial class Cloud
             throw CloudException.Allocate(ObjectType.Image, "An empty DATABLOCK needs a positive SIZE (MiB).");
         var persistent = (t.Get("PERSISTENT") ?? "NO").Equals("YES", StringComparison.OrdinalIgnoreCase);
         t.Set("TYPE", type.ToString());
+        t.Remove("NAME");
         return bus.ExecuteAsync(tx =>
         {
             var ds = Demand<Datastore>(tx, caller, ObjectType.Datastore, dsId, AuthOp.Use);
@@ -147,11 +148,9 @@ public sealed partial class Cloud
             if (!Authorizer.CanCreate(caller, ObjectType.Image, Acls(tx))) throw Authorizer.Denied(caller, AuthOp.Create, ObjectType.Image, -1);
             CheckNameFreeForAllocate(tx, ObjectType.Image, name, caller.Uid);
             var nid = tx.NextId(ObjectType.Image);
-            var t = src.Template.Clone();
-            t.Set("NAME", name);
             var image = Stamp(src with
             {
-                Id = nid, Name = name, Template = t, RegTime = tx.Now, State = ImageState.LOCKED, PrevState = ImageState.INIT,
+                Id = nid, Name = name, Template = src.Template.Clone(), RegTime = tx.Now, State = ImageState.LOCKED, PrevState = ImageState.INIT,
                 DatastoreId = ds.Id, Datastore = ds.Name, RunningVms = 0, Vms = [], Clones = [], AppClones = [],
                 CloningId = id, Lock = null, Persistent = false, Path = src.Source,
             }, tx, caller);

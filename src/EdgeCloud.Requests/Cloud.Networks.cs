@@ -28,6 +28,7 @@ public sealed partial class Cloud
         var ars = t.Vectors("AR").ToList();
         foreach (var ar in ars) ValidateAr(ar);
         t.Remove("AR");
+        t.Remove("NAME");
         if (t.Get("SECURITY_GROUPS") is null) t.Set("SECURITY_GROUPS", "0");
         return bus.ExecuteAsync(tx =>
         {
@@ -231,7 +232,6 @@ public sealed partial class Cloud
                     CheckNameFree(tx, ObjectType.VNet, newName!, caller.Uid);
                     var nid = tx.NextId(ObjectType.VNet);
                     var nt = parent.Template.Clone();
-                    nt.Set("NAME", newName!);
                     target = Stamp(parent with
                     {
                         Id = nid, Name = newName!, Template = nt, ParentNetworkId = id, AddressRanges = [], NextArId = 0,
@@ -295,9 +295,7 @@ public sealed partial class Cloud
             if (!Authorizer.CanCreate(caller, ObjectType.SecGroup, Acls(tx))) throw Authorizer.Denied(caller, AuthOp.Create, ObjectType.SecGroup, -1);
             CheckNameFreeForAllocate(tx, ObjectType.SecGroup, name, caller.Uid);
             var nid = tx.NextId(ObjectType.SecGroup);
-            var t = src.Template.Clone();
-            t.Set("NAME", name);
-            tx.Put(Stamp(new SecGroup { Id = nid, Name = name, Template = t }, tx, caller));
+            tx.Put(Stamp(new SecGroup { Id = nid, Name = name, Template = src.Template.Clone() }, tx, caller));
             return nid;
         }, ct);
     }

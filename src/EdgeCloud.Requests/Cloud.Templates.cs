@@ -20,7 +20,9 @@ public sealed partial class Cloud
             if (!Authorizer.CanCreate(caller, type, Acls(tx))) throw Authorizer.Denied(caller, AuthOp.Create, type, -1);
             CheckNameFreeForAllocate(tx, type, name, caller.Uid);
             var id = tx.NextId(type);
-            var o = Stamp(make(id, name, t.Clone()), tx, caller);
+            var body = t.Clone();
+            if (type != ObjectType.Template) body.Remove("NAME"); // the name is the object's, not its template's (as oned)
+            var o = Stamp(make(id, name, body), tx, caller);
             tx.Put(o);
             after?.Invoke(tx, o);
             return id;

@@ -27,8 +27,24 @@ public sealed partial class Cloud
         }, ct);
     }
 
-    /// <summary>Builds, checks and stores a new VM inside a command. Everything it takes (quota, images, leases) is taken here.</summary>
+    /// <summary>
+    /// Builds, checks and stores a new VM inside a command. Everything it takes (quota, images, leases)
+    /// is taken here. A resource that cannot be taken fails the allocation (ALLOCATE, as oned); quota
+    /// and permission refusals keep their AUTHORIZATION code.
+    /// </summary>
     private int CreateVm(StateTransaction tx, Caller caller, Template submitted, bool hold, int templateId, string? name)
+    {
+        try
+        {
+            return BuildVm(tx, caller, submitted, hold, templateId, name);
+        }
+        catch (CloudException ex) when (ex.Code == ErrorCode.Action)
+        {
+            throw CloudException.Allocate(ObjectType.Vm, ex.Message);
+        }
+    }
+
+    private int BuildVm(StateTransaction tx, Caller caller, Template submitted, bool hold, int templateId, string? name)
     {
         ValidateVmTemplate(submitted);
         var id = tx.NextId(ObjectType.Vm);

@@ -181,11 +181,11 @@ public sealed partial class Cloud(CommandBus bus, CloudSettings settings, TimePr
             if (o.Name == name) return id;
             CheckNameFree(tx, type, name, o is OwnedObject oo ? oo.Uid : -1, id);
             var renamed = o with { Name = name };
-            if (renamed is Vm v && v.Template.Get("NAME") is not null)
+            if (renamed is Vm or VmTemplate && renamed.Template.Get("NAME") is not null)
             {
-                var t = v.Template.Clone();
+                var t = renamed.Template.Clone();
                 t.Set("NAME", name);
-                renamed = v with { Name = name, Template = t };
+                renamed = renamed with { Template = t };
             }
             tx.Put(renamed);
             RenameReferences(tx, type, id, name);

@@ -22,7 +22,9 @@ public abstract class SecGroupsVmGroupsTests(FrontendFixture fixture) : ApiSuite
         var rules = sg.At("TEMPLATE").Elements("RULE").ToList();
         Assert.Equal([("TCP", "inbound"), ("ALL", "outbound")], rules.Select(r => (r.Str("PROTOCOL"), r.Str("RULE_TYPE"))));
         Schemas.AssertValid(sg.ToString(), "security_group.xsd");
-        Schemas.AssertValid((await Admin.InfoAsync("one.secgrouppool.info", -2, -1, -1)).ToString(), "security_group_pool.xsd", KnownOnedDeviations.SecurityGroupRuleAttributes);
+        // Other tests of this class may have added rules with port ranges (the known deviation) to the shared pool.
+        var pool = (await Admin.InfoAsync("one.secgrouppool.info", -2, -1, -1)).ToString();
+        Schemas.AssertValid(pool, "security_group_pool.xsd", pool.Contains("<RANGE>", StringComparison.Ordinal) ? [KnownOnedDeviations.SecurityGroupRuleAttributes] : []);
     }
 
     [BackendFact]

@@ -1,7 +1,8 @@
 using System.Collections.Immutable;
 using EdgeCloud.Core.Objects;
 using EdgeCloud.Core.Xml;
-using static EdgeCloud.Core.Tests.Xml.KnownOnedDeviations;
+using EdgeCloud.Testing.Xsd;
+using static EdgeCloud.Testing.Xsd.KnownOnedDeviations;
 
 namespace EdgeCloud.Core.Tests.Xml;
 

@@ -2,7 +2,8 @@ using System.Text;
 using System.Xml.Linq;
 using EdgeCloud.Core.Objects;
 using EdgeCloud.Core.Xml;
-using static EdgeCloud.Core.Tests.Xml.KnownOnedDeviations;
+using EdgeCloud.Testing.Xsd;
+using static EdgeCloud.Testing.Xsd.KnownOnedDeviations;
 
 namespace EdgeCloud.Core.Tests.Xml;
 

@@ -1,3 +1,4 @@
+using EdgeCloud.Testing.Xsd;
 using Xunit.Sdk;
 
 namespace EdgeCloud.Core.Tests.Xml;

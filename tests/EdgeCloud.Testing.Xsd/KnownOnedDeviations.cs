@@ -1,4 +1,3 @@
-// Copied from tests/EdgeCloud.Core.Tests/Xml (owned there); keep the two in step.
 namespace EdgeCloud.Testing.Xsd;
 
 /// <summary>A place where oned's output does not validate against its own XSD and we match oned.</summary>

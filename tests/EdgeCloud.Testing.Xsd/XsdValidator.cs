@@ -1,4 +1,3 @@
-// Copied from tests/EdgeCloud.Core.Tests/Xml (owned there); keep the two in step.
 using System.Collections.Concurrent;
 using System.Xml;
 using System.Xml.Linq;
