@@ -592,3 +592,54 @@ public sealed partial class Cloud
 
 /// <summary>A VM became PENDING (or asked to be rescheduled): the scheduler runs a cycle at once.</summary>
 public sealed record VmPending(int VmId);
+
+public sealed partial class Cloud
+{
+    /// <summary>Sections one.vm.updateconf may change, as oned allows them.</summary>
+    private static readonly string[] UpdateConfSections = ["OS", "FEATURES", "INPUT", "GRAPHICS", "RAW", "CONTEXT", "CPU_MODEL", "VIDEO", "BACKUP_CONFIG"];
+
+    /// <summary>
+    /// one.vm.updateconf: replaces (append 0) or merges (append 1) the VM's OS, FEATURES, INPUT, GRAPHICS,
+    /// RAW, CONTEXT, CPU_MODEL, VIDEO and BACKUP_CONFIG sections. Allowed while the VM is not on a
+    /// hypervisor (PENDING, HOLD, POWEROFF, UNDEPLOYED, STOPPED); on a RUNNING VM only CONTEXT may change.
+    /// Any other attribute in the template is refused, so nothing is silently ignored.
+    /// </summary>
+    public Task<int> VmUpdateConfAsync(Caller caller, int id, string text, int append, CancellationToken ct = default)
+    {
+        if (append is not (0 or 1)) throw CloudException.Api($"Invalid append value {append}, must be 0 (replace) or 1 (merge)", id);
+        var t = ParseTemplate(text, ErrorCode.Action);
+        var unknown = t.Attributes.Select(a => a.Name).Where(n => !UpdateConfSections.Contains(n)).Distinct().ToList();
+        if (unknown.Count > 0)
+            throw CloudException.Action($"Attributes {string.Join(", ", unknown)} cannot be changed with updateconf; allowed: {string.Join(", ", UpdateConfSections)}.", id);
+        return bus.ExecuteAsync(tx =>
+        {
+            var vm = Demand<Vm>(tx, caller, ObjectType.Vm, id, AuthOp.Manage);
+            var offline = vm.State is VmState.PENDING or VmState.HOLD or VmState.POWEROFF or VmState.UNDEPLOYED or VmState.STOPPED
+                          or VmState.CLONING or VmState.CLONING_FAILURE;
+            var running = vm.State == VmState.ACTIVE && vm.LcmState == LcmState.RUNNING;
+            if (!offline && !(running && t.Attributes.All(a => a.Name == "CONTEXT"))) throw VmLifeCycle.NotAvailable("updateconf", vm);
+            var nt = vm.Template.Clone();
+            foreach (var section in t.Attributes.Select(a => a.Name).Distinct().ToList())
+            {
+                var incoming = t.Vector(section);
+                var current = nt.Vector(section);
+                if (append == 1 && current is not null && incoming is not null)
+                {
+                    var merged = current.CloneVector();
+                    foreach (var (k, v) in incoming.Values) merged[k] = v;
+                    nt.Set(merged);
+                }
+                else
+                {
+                    nt.Remove(section);
+                    foreach (var a in t.GetAll(section)) nt.Add(a.Clone());
+                }
+            }
+            if (append == 0)
+                foreach (var section in UpdateConfSections.Where(s => !t.Contains(s) && s != "CONTEXT" && nt.Contains(s)))
+                    nt.Remove(section);
+            tx.Put(vm with { Template = nt });
+            return id;
+        }, ct);
+    }
+}

@@ -173,6 +173,7 @@ public sealed class OneMethods
         Add("one.vm.snapshotcreate", (c, a, ct) => Id(_cloud.VmSnapshotCreateAsync(c, a.Int(0), a.Str(1, ""), ct)));
         Add("one.vm.snapshotrevert", (c, a, ct) => Id(_cloud.VmSnapshotActionAsync(c, a.Int(0), a.Int(1), true, ct)));
         Add("one.vm.snapshotdelete", (c, a, ct) => Id(_cloud.VmSnapshotActionAsync(c, a.Int(0), a.Int(1), false, ct)));
+        Add("one.vm.updateconf", (c, a, ct) => Id(_cloud.VmUpdateConfAsync(c, a.Int(0), a.Str(1), a.Int(2, 0), ct)));
         Add("one.vm.recover", (c, a, ct) => Id(_cloud.VmRecoverAsync(c, a.Int(0), a.Int(1), ct)));
         Add("one.vm.monitoring", (c, a, ct) =>
         {
@@ -245,5 +246,8 @@ public sealed class OneMethods
                      ("one.hookpool.info", ObjectType.Hook), ("one.backupjobpool.info", ObjectType.BackupJob),
                  })
             Add(method, (c, a, ct) => Task.FromResult<Reply>(new PoolReply(type, [])));
+        // No marketplaces yet: asking for one is the plain "does not exist" answer.
+        Add("one.market.info", (c, a, ct) => throw CloudException.NotFound(ObjectType.Market, a.Int(0)));
+        Add("one.marketapp.info", (c, a, ct) => throw CloudException.NotFound(ObjectType.MarketApp, a.Int(0)));
     }
 }

@@ -707,6 +707,48 @@ public abstract class VmLifeCycleTests(FrontendFixture fixture) : ApiSuite(fixtu
         Assert.True(fullSet.Entry(b).Has("PERMISSIONS"));
         Assert.False(shortSet.Entry(a).Has("PERMISSIONS"));
     }
+
+    [BackendFact]
+    public async Task VmUpdateconf_HeldVm_ReplacesAndMergesSections()
+    {
+        var vm = await NewVmAsync("OS = [ ARCH = \"x86_64\", BOOT = \"disk0\" ]\nGRAPHICS = [ TYPE = \"VNC\" ]\n", hold: true);
+
+        await Admin.CallIntAsync("one.vm.updateconf", vm, "OS = [ BOOT = \"nic0\" ]", 1);
+        var merged = await Admin.InfoAsync("one.vm.info", vm);
+        await Admin.CallIntAsync("one.vm.updateconf", vm, "OS = [ ARCH = \"aarch64\" ]", 0);
+        var replaced = await Admin.InfoAsync("one.vm.info", vm);
+
+        Assert.Equal(("x86_64", "nic0"), (merged.Str("TEMPLATE/OS/ARCH"), merged.Str("TEMPLATE/OS/BOOT")));
+        Assert.Equal("aarch64", replaced.Str("TEMPLATE/OS/ARCH"));
+        Assert.False(replaced.Has("TEMPLATE/OS/BOOT"));
+        Assert.False(replaced.Has("TEMPLATE/GRAPHICS")); // replace drops the sections not given
+    }
+
+    [BackendFact]
+    public async Task VmUpdateconf_RunningVmOsChange_ActionErrorAndNothingChanges()
+    {
+        await SharedHostAsync("lifecycle");
+        var vm = await RunningVmAsync();
+
+        await FailsUnchangedAsync(() => Admin.CallIntAsync("one.vm.updateconf", vm, "OS = [ ARCH = \"aarch64\" ]", 1), 0x800, "not available for state RUNNING");
+        await Admin.CallIntAsync("one.vm.updateconf", vm, "CONTEXT = [ HOSTNAME = \"web1\" ]", 1);
+        Assert.Equal("web1", (await Admin.InfoAsync("one.vm.info", vm)).Str("TEMPLATE/CONTEXT/HOSTNAME"));
+    }
+
+    [BackendFact]
+    public async Task VmUpdateconf_AttributeOutsideTheSections_ActionErrorNamingIt()
+    {
+        var vm = await NewVmAsync(hold: true);
+
+        await FailsUnchangedAsync(() => Admin.CallIntAsync("one.vm.updateconf", vm, "MEMORY = 4096", 1), 0x800, "MEMORY cannot be changed with updateconf");
+    }
+
+    [BackendFact]
+    public async Task MarketInfo_NoMarketplaces_NoExists()
+    {
+        await FailsUnchangedAsync(() => Admin.CallStringAsync("one.market.info", 0, false), 0x400, "[one.market.info] Error getting marketplace [0].");
+        await FailsUnchangedAsync(() => Admin.CallStringAsync("one.marketapp.info", 3, false), 0x400, "[one.marketapp.info] Error getting marketplace app [3].");
+    }
 }
 
 public sealed class VmLifeCycleTests_Sqlite(SqliteFrontend fixture) : VmLifeCycleTests(fixture), IClassFixture<SqliteFrontend>;
