@@ -249,9 +249,8 @@ public sealed partial class Cloud
     public Task<int> VmActionAsync(Caller caller, string action, int id, CancellationToken ct = default)
     {
         if (!VmActions.Contains(action)) throw CloudException.Action($"Action \"{action}\" is not supported", id);
-        var op = action is "terminate" or "terminate-hard" or "undeploy" or "undeploy-hard" or "stop" or "poweroff" or "poweroff-hard"
-                 or "suspend" or "resume" or "reboot" or "reboot-hard" or "hold" or "release" or "resched" or "unresched"
-            ? AuthOp.Manage : AuthOp.Admin;
+        // oned's default VM_ADMIN_OPERATIONS include resched; the other actions need MANAGE.
+        var op = action is "resched" or "unresched" ? AuthOp.Admin : AuthOp.Manage;
         return bus.ExecuteAsync(tx =>
         {
             var vm = Demand<Vm>(tx, caller, ObjectType.Vm, id, op);
@@ -266,7 +265,7 @@ public sealed partial class Cloud
         var running = vm.State == VmState.ACTIVE && vm.LcmState == LcmState.RUNNING;
         var unknown = vm.State == VmState.ACTIVE && vm.LcmState == LcmState.UNKNOWN;
         CloudException bad() => CloudException.Action($"Error performing action \"{action}\": This action is not available for state {VmLifeCycle.StateName(vm)}", vm.Id);
-        Vm close(VmAction a) => VmLifeCycle.CloseHistory(tx, vm, a) with { };
+        Vm close(VmAction a) => VmLifeCycle.CloseHistory(tx, vm, a);
         switch (action)
         {
             case "terminate" or "terminate-hard":
@@ -430,7 +429,8 @@ public sealed partial class Cloud
             if (live) LifeCycle.Enter(tx, vm, VmState.ACTIVE, LcmState.MIGRATE);
             else if (vm.State == VmState.POWEROFF) LifeCycle.Enter(tx, vm, VmState.ACTIVE, LcmState.PROLOG_MIGRATE_POWEROFF);
             else if (vm.State == VmState.SUSPENDED) LifeCycle.Enter(tx, vm, VmState.ACTIVE, LcmState.PROLOG_MIGRATE_SUSPEND);
-            else LifeCycle.Enter(tx, vm, VmState.ACTIVE, LcmState.SAVE_MIGRATE, type == 0 ? DriverOp.Save : DriverOp.Save);
+            // Every cold migration type (save, poweroff, poweroff-hard) moves a RUNNING VM through its saved state.
+            else LifeCycle.Enter(tx, vm, VmState.ACTIVE, LcmState.SAVE_MIGRATE);
             return id;
         }, ct);
 

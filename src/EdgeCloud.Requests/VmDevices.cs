@@ -56,9 +56,10 @@ internal static class VmDevices
         return vm with { Template = t };
     }
 
-    /// <summary>The capacity already moved when the resize was asked for; success only records it.</summary>
-    public static Vm CommitResize(StateTransaction tx, Vm vm) => vm;
-
+    /// <summary>
+    /// A hot resize failed: back to the previous size. Capacity and quotas moved when the resize was
+    /// asked for, so they move back here (success needs no bookkeeping).
+    /// </summary>
     public static Vm RevertResize(StateTransaction tx, VmLifeCycle lc, Vm vm, string previous)
     {
         // previous = "CPU;MEMORY;VCPU" as they were before the hot resize.

@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using System.Globalization;
 using EdgeCloud.Core;
 using EdgeCloud.Core.Drivers;
@@ -153,10 +154,7 @@ public sealed class VmLifeCycle(IDriverDispatcher drivers, CloudSettings setting
             vm = vm with { Etime = now };
             ReleaseResources(tx, vm);
         }
-        if (vm.State == VmState.ACTIVE && vm.LcmState == LcmState.RUNNING && vm.UserTemplate.Contains("ERROR") && before.LcmState != LcmState.RUNNING)
-        {
-            // A successful boot clears nothing: OpenNebula keeps the last ERROR until the user clears it.
-        }
+        // A successful boot does not clear USER_TEMPLATE/ERROR: OpenNebula keeps the last error until the user removes it.
         return vm;
     }
 
@@ -171,7 +169,7 @@ public sealed class VmLifeCycle(IDriverDispatcher drivers, CloudSettings setting
             Leases.Release(tx, n, vm.Id);
         ChargeLeases(tx, vm, -1);
         if (vm.Template.Vector("VMGROUP")?.GetInt("VMGROUP_ID") is int gid && tx.Get<VmGroup>(ObjectType.VmGroup, gid) is { } g)
-            tx.Put(g with { Roles = g.Roles.Select(r => r with { Vms = r.Vms.Remove(vm.Id) }).ToImmutableListCompat() });
+            tx.Put(g with { Roles = g.Roles.Select(r => r with { Vms = r.Vms.Remove(vm.Id) }).ToImmutableList() });
     }
 
     internal void ChargeLeases(StateTransaction tx, Vm vm, int sign)
@@ -330,7 +328,7 @@ public sealed class VmLifeCycle(IDriverDispatcher drivers, CloudSettings setting
                 vm = VmDevices.ClearAttachFlag(vm);
                 break;
             case DriverOp.SnapshotCreate:
-                vm = vm with { Snapshots = vm.Snapshots.Select(s => s with { Active = false }).ToImmutableListCompat() };
+                vm = vm with { Snapshots = vm.Snapshots.Select(s => s with { Active = false }).ToImmutableList() };
                 break;
             case DriverOp.SnapshotDelete:
                 var sid = int.Parse(request.Argument, CultureInfo.InvariantCulture);
@@ -338,10 +336,7 @@ public sealed class VmLifeCycle(IDriverDispatcher drivers, CloudSettings setting
                 break;
             case DriverOp.SnapshotRevert:
                 var rid = int.Parse(request.Argument, CultureInfo.InvariantCulture);
-                vm = vm with { Snapshots = vm.Snapshots.Select(s => s with { Active = s.SnapshotId == rid }).ToImmutableListCompat() };
-                break;
-            case DriverOp.Resize:
-                vm = VmDevices.CommitResize(tx, vm);
+                vm = vm with { Snapshots = vm.Snapshots.Select(s => s with { Active = s.SnapshotId == rid }).ToImmutableList() };
                 break;
         }
         return vm;
@@ -440,8 +435,3 @@ public sealed class VmLifeCycle(IDriverDispatcher drivers, CloudSettings setting
     internal LeaseLedger Leases { get; } = new();
 }
 
-internal static class ImmutableListExtensions
-{
-    public static System.Collections.Immutable.ImmutableList<T> ToImmutableListCompat<T>(this IEnumerable<T> items) =>
-        System.Collections.Immutable.ImmutableList.CreateRange(items);
-}
