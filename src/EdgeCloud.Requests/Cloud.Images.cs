@@ -39,7 +39,7 @@ public sealed partial class Cloud
             if (fileTypes != (ds.DsType == DatastoreType.FILE_DS))
                 throw CloudException.Allocate(ObjectType.Image, $"{type} images must go to a {(fileTypes ? "FILE_DS" : "IMAGE_DS")} datastore.");
             if (ds.State == DatastoreState.DISABLED) throw CloudException.Allocate(ObjectType.Image, $"Datastore {dsId} is disabled.");
-            if (!Authorizer.CanCreate(caller, ObjectType.Image, Acls(tx))) throw Authorizer.Denied(caller, AuthOp.Create, ObjectType.Image, -1);
+            DemandCreate(tx, caller, ObjectType.Image);
             CheckNameFreeForAllocate(tx, ObjectType.Image, name, caller.Uid);
             var mb = size > 0 ? size : 0;
             if (!skipCapacityCheck && ds.TotalMb > 0 && mb > ds.FreeMb)
@@ -145,7 +145,7 @@ public sealed partial class Cloud
             if (src.State is not (ImageState.READY or ImageState.USED or ImageState.USED_PERS))
                 throw CloudException.Action($"Cannot clone image {id} in state {src.State}.", id);
             var ds = Demand<Datastore>(tx, caller, ObjectType.Datastore, dsId < 0 ? src.DatastoreId : dsId, AuthOp.Use);
-            if (!Authorizer.CanCreate(caller, ObjectType.Image, Acls(tx))) throw Authorizer.Denied(caller, AuthOp.Create, ObjectType.Image, -1);
+            DemandCreate(tx, caller, ObjectType.Image);
             CheckNameFreeForAllocate(tx, ObjectType.Image, name, caller.Uid);
             var nid = tx.NextId(ObjectType.Image);
             var image = Stamp(src with

@@ -20,8 +20,7 @@ public sealed partial class Cloud
         ValidateName(ObjectType.Cluster, name);
         return bus.ExecuteAsync(tx =>
         {
-            if (!caller.IsAdmin && !Authorizer.CanCreate(caller, ObjectType.Cluster, Acls(tx)))
-                throw Authorizer.Denied(caller, AuthOp.Create, ObjectType.Cluster, -1);
+            DemandCreate(tx, caller, ObjectType.Cluster);
             CheckNameFreeForAllocate(tx, ObjectType.Cluster, name);
             var id = tx.NextId(ObjectType.Cluster, 100);
             tx.Put(new Cluster { Id = id, Name = name });
@@ -109,8 +108,7 @@ public sealed partial class Cloud
         {
             var cid = clusterId < 0 ? DefaultClusterId : clusterId;
             var cluster = tx.Get<Cluster>(ObjectType.Cluster, cid) ?? throw CloudException.NotFound(ObjectType.Cluster, cid);
-            if (!caller.IsAdmin && !Authorizer.CanCreate(caller, ObjectType.Host, Acls(tx), cid))
-                throw Authorizer.Denied(caller, AuthOp.Create, ObjectType.Host, -1);
+            DemandCreate(tx, caller, ObjectType.Host, cid);
             CheckNameFreeForAllocate(tx, ObjectType.Host, name);
             var id = tx.NextId(ObjectType.Host);
             var t = new Template();
@@ -176,8 +174,7 @@ public sealed partial class Cloud
         {
             var cid = clusterId < 0 ? DefaultClusterId : clusterId;
             var cluster = tx.Get<Cluster>(ObjectType.Cluster, cid) ?? throw CloudException.NotFound(ObjectType.Cluster, cid);
-            if (!caller.IsAdmin && !Authorizer.CanCreate(caller, ObjectType.Datastore, Acls(tx), cid))
-                throw Authorizer.Denied(caller, AuthOp.Create, ObjectType.Datastore, -1);
+            DemandCreate(tx, caller, ObjectType.Datastore, cid);
             CheckNameFreeForAllocate(tx, ObjectType.Datastore, name);
             var id = tx.NextId(ObjectType.Datastore, 100);
             var ds = Stamp(new Datastore

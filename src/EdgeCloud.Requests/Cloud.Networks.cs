@@ -34,7 +34,7 @@ public sealed partial class Cloud
         {
             var cid = clusterId < 0 ? DefaultClusterId : clusterId;
             var cluster = tx.Get<Cluster>(ObjectType.Cluster, cid) ?? throw CloudException.NotFound(ObjectType.Cluster, cid);
-            if (!Authorizer.CanCreate(caller, ObjectType.VNet, Acls(tx))) throw Authorizer.Denied(caller, AuthOp.Create, ObjectType.VNet, -1);
+            DemandCreate(tx, caller, ObjectType.VNet);
             CheckNameFreeForAllocate(tx, ObjectType.VNet, name, caller.Uid);
             foreach (var sg in SecGroupsOf(t))
                 if (tx.Get<SecGroup>(ObjectType.SecGroup, sg) is null) throw CloudException.Allocate(ObjectType.VNet, $"Security group {sg} does not exist.");
@@ -292,7 +292,7 @@ public sealed partial class Cloud
         return bus.ExecuteAsync(tx =>
         {
             var src = Demand<SecGroup>(tx, caller, ObjectType.SecGroup, id, AuthOp.Use, checkLock: false);
-            if (!Authorizer.CanCreate(caller, ObjectType.SecGroup, Acls(tx))) throw Authorizer.Denied(caller, AuthOp.Create, ObjectType.SecGroup, -1);
+            DemandCreate(tx, caller, ObjectType.SecGroup);
             CheckNameFreeForAllocate(tx, ObjectType.SecGroup, name, caller.Uid);
             var nid = tx.NextId(ObjectType.SecGroup);
             tx.Put(Stamp(new SecGroup { Id = nid, Name = name, Template = src.Template.Clone() }, tx, caller));

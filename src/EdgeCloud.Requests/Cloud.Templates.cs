@@ -17,7 +17,7 @@ public sealed partial class Cloud
         ValidateName(type, name);
         return bus.ExecuteAsync(tx =>
         {
-            if (!Authorizer.CanCreate(caller, type, Acls(tx))) throw Authorizer.Denied(caller, AuthOp.Create, type, -1);
+            DemandCreate(tx, caller, type);
             CheckNameFreeForAllocate(tx, type, name, caller.Uid);
             var id = tx.NextId(type);
             var body = t.Clone();
@@ -40,7 +40,7 @@ public sealed partial class Cloud
         return bus.ExecuteAsync(tx =>
         {
             var src = Demand<VmTemplate>(tx, caller, ObjectType.Template, id, AuthOp.Use, checkLock: false);
-            if (!Authorizer.CanCreate(caller, ObjectType.Template, Acls(tx))) throw Authorizer.Denied(caller, AuthOp.Create, ObjectType.Template, -1);
+            DemandCreate(tx, caller, ObjectType.Template);
             CheckNameFreeForAllocate(tx, ObjectType.Template, name, caller.Uid);
             var nid = tx.NextId(ObjectType.Template);
             var t = src.Template.Clone();
@@ -83,7 +83,7 @@ public sealed partial class Cloud
         return bus.ExecuteAsync(tx =>
         {
             var tpl = Demand<VmTemplate>(tx, caller, ObjectType.Template, id, AuthOp.Use);
-            if (!Authorizer.CanCreate(caller, ObjectType.Vm, Acls(tx))) throw Authorizer.Denied(caller, AuthOp.Create, ObjectType.Vm, -1);
+            DemandCreate(tx, caller, ObjectType.Vm);
             var t = tpl.Template.Clone();
             t.Merge(extraT);
             var vmName = !string.IsNullOrEmpty(name) ? name : extraT.Get("NAME") is { Length: > 0 } en ? en : null;

@@ -245,8 +245,7 @@ public sealed partial class Cloud
         ValidateName(ObjectType.Group, name);
         return bus.ExecuteAsync(tx =>
         {
-            if (!caller.IsAdmin && !Authorizer.CanCreate(caller, ObjectType.Group, Acls(tx)))
-                throw Authorizer.Denied(caller, AuthOp.Create, ObjectType.Group, -1);
+            DemandCreate(tx, caller, ObjectType.Group);
             CheckNameFreeForAllocate(tx, ObjectType.Group, name);
             var id = tx.NextId(ObjectType.Group, 100);
             tx.Put(new Group { Id = id, Name = name });

@@ -22,7 +22,7 @@ public sealed partial class Cloud
         var t = ParseTemplate(text);
         return bus.ExecuteAsync(tx =>
         {
-            if (!Authorizer.CanCreate(caller, ObjectType.Vm, Acls(tx))) throw Authorizer.Denied(caller, AuthOp.Create, ObjectType.Vm, -1);
+            DemandCreate(tx, caller, ObjectType.Vm);
             return CreateVm(tx, caller, t.Clone(), hold, templateId: -1, name: null);
         }, ct);
     }

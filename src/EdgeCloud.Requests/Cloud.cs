@@ -66,6 +66,12 @@ public sealed partial class Cloud(CommandBus bus, CloudSettings settings, TimePr
         return o;
     }
 
+    /// <summary>CREATE of a new object of the type (in a cluster, for hosts/datastores/networks): ACL rules only.</summary>
+    private static void DemandCreate(StateTransaction tx, Caller caller, ObjectType type, int clusterId = -1)
+    {
+        if (!Authorizer.CanCreate(caller, type, Acls(tx), clusterId)) throw Authorizer.Denied(caller, AuthOp.Create, type, -1);
+    }
+
     private static void CheckLock(PoolObject o, AuthOp op)
     {
         if (o.Lock is not { } l) return;
