@@ -11,7 +11,24 @@ public static class EdgeCloudCommand
     {
         var root = new RootCommand("EdgeCloud: an edge cloud manager that speaks OpenNebula's API.");
         root.Subcommands.Add(FrontendCommand());
-        return await root.Parse(args).InvokeAsync().ConfigureAwait(false);
+        foreach (var command in Client.ClientCommands.All()) root.Subcommands.Add(command);
+        // "@1 VM/* USE" is an ACL rule, not a response file: no @file expansion.
+        var parse = root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
+        if (parse.Errors.Count > 0)
+        {
+            // Usage errors are one line, like every other error of the CLI.
+            await Console.Error.WriteLineAsync($"edgecloud: {string.Join("; ", parse.Errors.Select(e => e.Message).Distinct())} (see 'edgecloud {string.Join(' ', CommandPath(parse))} --help')").ConfigureAwait(false);
+            return 1;
+        }
+        return await parse.InvokeAsync().ConfigureAwait(false);
+    }
+
+    private static IEnumerable<string> CommandPath(ParseResult parse)
+    {
+        var names = new List<string>();
+        for (var c = parse.CommandResult; c is not null; c = c.Parent as System.CommandLine.Parsing.CommandResult)
+            if (c.Command is not RootCommand) names.Insert(0, c.Command.Name);
+        return names;
     }
 
     private static Command FrontendCommand()
