@@ -66,7 +66,11 @@ public sealed class FrontendServer : IAsyncDisposable
     {
         Directory.CreateDirectory(options.DataDir);
         var dataDir = Path.GetFullPath(options.DataDir);
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = dataDir, EnvironmentName = "Production" });
+        // The empty builder: no appsettings files and so no file watcher on the content root (which would
+        // otherwise wake on every write the store makes to the data directory). Settings come from options.
+        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { ContentRootPath = dataDir, EnvironmentName = "Production" });
+        builder.WebHost.UseKestrelCore();
+        builder.Services.AddRoutingCore();
         builder.Logging.ClearProviders();
         if (logging is not null) logging(builder.Logging);
         else AddConsoleLogging(builder.Logging, options.LogFormat);
