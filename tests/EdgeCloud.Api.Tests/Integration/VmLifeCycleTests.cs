@@ -749,6 +749,34 @@ public abstract class VmLifeCycleTests(FrontendFixture fixture) : ApiSuite(fixtu
         await FailsUnchangedAsync(() => Admin.CallStringAsync("one.market.info", 0, false), 0x400, "[one.market.info] Error getting marketplace [0].");
         await FailsUnchangedAsync(() => Admin.CallStringAsync("one.marketapp.info", 3, false), 0x400, "[one.marketapp.info] Error getting marketplace app [3].");
     }
+
+    [BackendFact]
+    public async Task Resched_BetterHostExists_SchedulerMigratesTheVm()
+    {
+        // A cluster of its own with a system datastore and two hosts; the default striping policy prefers the emptier host.
+        var cluster = await Admin.CallIntAsync("one.cluster.allocate", Unique("cl"));
+        await Admin.CallIntAsync("one.datastore.allocate", $"NAME = \"{Unique("sys")}\"\nTYPE = \"SYSTEM_DS\"\nTM_MAD = \"dummy\"\n", cluster);
+        var busy = await NewHostAsync(cluster: cluster);
+        var vms = new List<int>();
+        for (var i = 0; i < 2; i++)
+        {
+            var vm = await NewVmAsync($"SCHED_REQUIREMENTS = \"CLUSTER_ID = {cluster}\"\n", hold: true);
+            await Admin.CallIntAsync("one.vm.deploy", vm, busy, false, -1, "");
+            await WaitVmAsync(vm, VmState.Active, Lcm.Running);
+            vms.Add(vm);
+        }
+        var idle = await NewHostAsync(cluster: cluster);
+
+        await Admin.CallIntAsync("one.vm.action", "resched", vms[0]);
+
+        var moved = await Wait.ForAsync(() => Admin.InfoAsync("one.vm.info", vms[0]),
+            v => v.Int("STATE") == VmState.Active && v.Int("LCM_STATE") == Lcm.Running && v.Elements("HISTORY_RECORDS").Elements("HISTORY").Last().Int("HID") == idle,
+            "VM rescheduled to the idle host", TimeSpan.FromSeconds(20));
+        Assert.Equal(0, moved.Int("RESCHED"));
+        Assert.Equal(2, moved.Elements("HISTORY_RECORDS").Elements("HISTORY").Count());
+        var busyHost = await Admin.InfoAsync("one.host.info", busy);
+        Assert.Equal(1, busyHost.Int("HOST_SHARE/RUNNING_VMS")); // the old host gave its capacity back
+    }
 }
 
 public sealed class VmLifeCycleTests_Sqlite(SqliteFrontend fixture) : VmLifeCycleTests(fixture), IClassFixture<SqliteFrontend>;
