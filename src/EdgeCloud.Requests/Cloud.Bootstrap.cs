@@ -33,6 +33,11 @@ public sealed partial class Cloud
             zt.Set("ENDPOINT", endpoint);
             tx.Put(new Zone { Id = tx.NextId(ObjectType.Zone), Name = "OpenNebula", Template = zt });
 
+            tx.Put(new QuotaDefaults
+            {
+                Id = tx.NextId(ObjectType.QuotaDefaults), Name = "default quotas",
+                User = settings.DefaultUserQuotas, Group = settings.DefaultGroupQuotas,
+            });
             tx.Put(new Cluster { Id = tx.NextId(ObjectType.Cluster), Name = "default", Datastores = [0, 1, 2] });
             tx.NextId(ObjectType.Cluster, 99);
             Datastore Ds(string name, DatastoreType type, string dsMad, string tmMad)

@@ -418,4 +418,30 @@ public sealed partial class Cloud
         if ((zone & AclRule.All) != 0 && (zone & AclRule.IdMask) != 0) return "when using the ALL bit, [zone] ID must be 0";
         return null;
     }
+
+    // ------------------------------------------------------------------ default quotas
+
+    /// <summary>The cloud's default quotas (what a limit of -1 means), as of the current state.</summary>
+    public QuotaDefaults DefaultQuotas() =>
+        State.Get<QuotaDefaults>(ObjectType.QuotaDefaults, QuotaDefaults.SingletonId)
+        ?? new QuotaDefaults { Id = QuotaDefaults.SingletonId, Name = "default quotas", User = settings.DefaultUserQuotas, Group = settings.DefaultGroupQuotas };
+
+    /// <summary>
+    /// one.userquota.update / one.groupquota.update (oneadmin only): sets default limits from a quota
+    /// template (VM=[...], DATASTORE=[ID=..], NETWORK=[ID=..], IMAGE=[ID=..]) and returns the new set.
+    /// </summary>
+    public Task<QuotaSet> UpdateDefaultQuotasAsync(Caller caller, bool users, string text, CancellationToken ct = default)
+    {
+        var t = ParseTemplate(text, ErrorCode.Action);
+        return bus.ExecuteAsync(tx =>
+        {
+            if (!caller.IsAdmin) throw Authorizer.Denied(caller, AuthOp.Admin, users ? ObjectType.User : ObjectType.Group, -1);
+            var current = tx.Get<QuotaDefaults>(ObjectType.QuotaDefaults, QuotaDefaults.SingletonId) ?? DefaultQuotas();
+            var updated = users
+                ? current with { User = QuotaEngine.SetLimits(current.User, t) }
+                : current with { Group = QuotaEngine.SetLimits(current.Group, t) };
+            tx.Put(updated);
+            return users ? updated.User : updated.Group;
+        }, ct);
+    }
 }

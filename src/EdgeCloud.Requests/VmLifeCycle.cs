@@ -189,10 +189,11 @@ public sealed class VmLifeCycle(IDriverDispatcher drivers, CloudSettings setting
     internal void ChargeOwnerQuota(StateTransaction tx, int uid, int gid, Func<(QuotaSet Quotas, QuotaSet Defaults, string Who), QuotaSet> change)
     {
         if (uid == 0 || gid == 0) return;
+        var defaults = tx.Get<QuotaDefaults>(ObjectType.QuotaDefaults, QuotaDefaults.SingletonId);
         if (tx.Get<User>(ObjectType.User, uid) is { } u)
-            tx.Put(u with { Quotas = change((u.Quotas, settings.DefaultUserQuotas, $"User [{uid}]")) });
+            tx.Put(u with { Quotas = change((u.Quotas, defaults?.User ?? settings.DefaultUserQuotas, $"User [{uid}]")) });
         if (tx.Get<Group>(ObjectType.Group, gid) is { } g)
-            tx.Put(g with { Quotas = change((g.Quotas, settings.DefaultGroupQuotas, $"Group [{gid}]")) });
+            tx.Put(g with { Quotas = change((g.Quotas, defaults?.Group ?? settings.DefaultGroupQuotas, $"Group [{gid}]")) });
     }
 
     // ------------------------------------------------------------------ host capacity

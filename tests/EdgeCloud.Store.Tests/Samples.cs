@@ -235,6 +235,11 @@ internal static class Samples
     [
         User(id), Group(id), Acl(id), Zone(id), Cluster(id), Host(id), Datastore(id), Image(id),
         VmTemplate(id), Vm(id), VNet(id), SecGroup(id), VmGroup(id),
+        new QuotaDefaults
+        {
+            Id = id, Name = "default quotas",
+            User = QuotaSet.Empty with { Vm = QuotaEntry.Create("", QuotaSet.VmMetrics) with { Limits = QuotaEntry.Create("", QuotaSet.VmMetrics).Limits.SetItem("VMS", 10) } },
+        },
     ];
 
     /// <summary>The ObjectTypes that have a stored form (ObjectCodec knows them).</summary>

@@ -95,8 +95,12 @@ public sealed class OneMethods
         Add("one.user.quota", (c, a, ct) => Id(_cloud.SetQuotaAsync(c, ObjectType.User, a.Int(0), a.Str(1), ct)));
         Add("one.user.login", async (c, a, ct) => Reply.Of(await _cloud.UserLoginAsync(c, a.Str(0), a.Str(1), a.Long(2), a.Int(3, -1), ct).ConfigureAwait(false)));
 
-        Add("one.userquota.info", (c, a, ct) => Task.FromResult(Reply.Of(ObjectXml.RenderDefaultUserQuotas(_cloud.Settings.DefaultUserQuotas))));
-        Add("one.groupquota.info", (c, a, ct) => Task.FromResult(Reply.Of(ObjectXml.RenderDefaultGroupQuotas(_cloud.Settings.DefaultGroupQuotas))));
+        Add("one.userquota.info", (c, a, ct) => Task.FromResult(Reply.Of(ObjectXml.RenderDefaultUserQuotas(_cloud.DefaultQuotas().User))));
+        Add("one.groupquota.info", (c, a, ct) => Task.FromResult(Reply.Of(ObjectXml.RenderDefaultGroupQuotas(_cloud.DefaultQuotas().Group))));
+        Add("one.userquota.update", async (c, a, ct) =>
+            Reply.Of(ObjectXml.RenderDefaultUserQuotas(await _cloud.UpdateDefaultQuotasAsync(c, users: true, a.Str(0), ct).ConfigureAwait(false))));
+        Add("one.groupquota.update", async (c, a, ct) =>
+            Reply.Of(ObjectXml.RenderDefaultGroupQuotas(await _cloud.UpdateDefaultQuotasAsync(c, users: false, a.Str(0), ct).ConfigureAwait(false))));
 
         Add("one.group.allocate", (c, a, ct) => Id(_cloud.GroupAllocateAsync(c, a.Str(0), ct)));
         Add("one.group.info", (c, a, ct) => Task.FromResult<Reply>(new ObjectReply(_cloud.GroupInfo(c, a.Int(0, -1)))));

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Diagnostics;
 using EdgeCloud.Api.XmlRpc;
+using EdgeCloud.Core.Objects;
 using EdgeCloud.Core.State;
 using EdgeCloud.Core.Xml;
 using EdgeCloud.Requests;
@@ -106,6 +107,8 @@ public sealed class XmlRpcEndpoint(Cloud cloud, OneMethods methods, XmlCache cac
 
     private void Write(IBufferWriter<byte> output, Reply reply)
     {
+        if (reply is ObjectReply { Object: User or Group } or PoolReply { Type: ObjectType.User or ObjectType.Group })
+            cache.UseDefaults(cloud.DefaultQuotas());
         switch (reply)
         {
             case IntReply i: XmlRpcResponseWriter.WriteSuccess(output, i.Value); break;

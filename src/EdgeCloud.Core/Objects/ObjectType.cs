@@ -24,6 +24,9 @@ public enum ObjectType
     VRouter = 19,
     Vdc = 20,
     BackupJob = 21,
+
+    /// <summary>The cloud's default user and group quotas (one object, id 0).</summary>
+    QuotaDefaults = 22,
 }
 
 public static class ObjectTypeNames
@@ -52,6 +55,7 @@ public static class ObjectTypeNames
         ObjectType.VRouter => "virtual router",
         ObjectType.Vdc => "VDC",
         ObjectType.BackupJob => "backup job",
+        ObjectType.QuotaDefaults => "default quotas",
         _ => type.ToString().ToLowerInvariant(),
     };
 

@@ -18,6 +18,19 @@ public sealed record QuotaEntry(string Id, ImmutableSortedDictionary<string, dou
     public double UsedOf(string metric) => Used.TryGetValue(metric, out var v) ? v : 0;
 }
 
+/// <summary>
+/// The cloud's default quotas (one.userquota.* / one.groupquota.*): the limits a user or group quota of
+/// -1 stands for. Replicated state like any object, so every front-end applies the same defaults.
+/// </summary>
+public sealed record QuotaDefaults : PoolObject
+{
+    public const int SingletonId = 0;
+
+    public override ObjectType Type => ObjectType.QuotaDefaults;
+    public QuotaSet User { get; init; } = QuotaSet.Empty;
+    public QuotaSet Group { get; init; } = QuotaSet.Empty;
+}
+
 /// <summary>The four quota kinds OpenNebula keeps on users and groups.</summary>
 public sealed record QuotaSet
 {

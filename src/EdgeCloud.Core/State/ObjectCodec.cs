@@ -42,6 +42,7 @@ public static class ObjectCodec
         ObjectType.VNet => typeof(VNet),
         ObjectType.SecGroup => typeof(SecGroup),
         ObjectType.VmGroup => typeof(VmGroup),
+        ObjectType.QuotaDefaults => typeof(QuotaDefaults),
         _ => throw new NotSupportedException($"no stored form for {type}"),
     };
 

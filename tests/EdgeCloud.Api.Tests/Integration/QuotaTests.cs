@@ -25,6 +25,45 @@ public abstract class QuotaTests(FrontendFixture fixture) : ApiSuite(fixture)
     }
 
     [BackendFact]
+    public async Task UserquotaUpdate_DefaultVms_AppliesToUsersWithoutTheirOwnLimit()
+    {
+        var (uid, user) = await NewUserAsync();
+        try
+        {
+            var answer = await Admin.CallStringAsync("one.userquota.update", "VM = [ VMS = 1 ]");
+            Assert.Contains("<VMS>1</VMS>", answer, StringComparison.Ordinal);
+            Assert.Contains("<VMS>1</VMS>", await Admin.CallStringAsync("one.userquota.info"), StringComparison.Ordinal);
+            // Users and their pool show the new default block (not a stale rendering).
+            Assert.Equal(1, (await UserAsync(uid)).Int("DEFAULT_USER_QUOTAS/VM_QUOTA/VM/VMS"));
+            Assert.Equal(1, (await Admin.InfoAsync("one.userpool.info")).Int("DEFAULT_USER_QUOTAS/VM_QUOTA/VM/VMS"));
+
+            await NewVmAsync(hold: true, client: user);
+            var ex = await FailsUnchangedAsync(() => user.CallAsync("one.vm.allocate", VmTemplate(), true), Err.Authorization, "[one.vm.allocate]");
+            Assert.Contains("VMS", ex.Message, StringComparison.Ordinal);
+
+            // The user's own limit wins over the default.
+            await Admin.CallAsync("one.user.quota", uid, "VM = [ VMS = 2 ]");
+            await NewVmAsync(hold: true, client: user);
+        }
+        finally
+        {
+            await Admin.CallStringAsync("one.userquota.update", "VM = [ VMS = -2 ]");
+        }
+    }
+
+    [BackendFact]
+    public async Task GroupquotaUpdate_ByAUser_AuthorizationAndNothingChanges()
+    {
+        var (_, user) = await NewUserAsync();
+
+        await FailsUnchangedAsync(() => user.CallStringAsync("one.groupquota.update", "VM = [ VMS = 5 ]"), Err.Authorization);
+        await FailsUnchangedAsync(() => Admin.CallStringAsync("one.groupquota.update", "VM = [ VMS = lots ]"), Err.Action, "Invalid quota value");
+        var defaults = System.Xml.Linq.XElement.Parse(await Admin.CallStringAsync("one.groupquota.info"));
+        Assert.Equal("DEFAULT_GROUP_QUOTAS", defaults.Name.LocalName);
+        Assert.DoesNotContain("<VMS>5</VMS>", defaults.ToString(), StringComparison.Ordinal);
+    }
+
+    [BackendFact]
     public async Task UserQuota_UsageGoesDownWhenTheVmIsTerminated()
     {
         var (uid, user) = await NewUserAsync();
