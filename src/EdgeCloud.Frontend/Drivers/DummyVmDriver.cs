@@ -42,7 +42,7 @@ public sealed class DummyHostProbe(long cpu, long memoryMb, long diskMb) : IHost
             ["CPUSPEED"] = "2400",
             ["MODELNAME"] = "Dummy CPU",
             ["ARCH"] = "x86_64",
-            ["HOSTNAME"] = host.Name,
+            // No HOSTNAME: a simulated host has no real hostname (reporting its name would rewrite it on every rename).
         };
         return Task.FromResult<HostProbeResult?>(new HostProbeResult(c, m, diskMb, Math.Min(c, used / 2), Math.Min(m, host.Share.MemUsage / 2), diskMb - host.Share.DiskUsage, attrs));
     }
