@@ -85,15 +85,22 @@ public sealed partial class Cloud
         bus.ExecuteAsync(tx =>
         {
             var image = Demand<Image>(tx, caller, ObjectType.Image, id, AuthOp.Manage);
-            if (image.RunningVms > 0 && !force)
-                throw CloudException.Action($"Cannot delete image {id}: it is used by VMs {string.Join(",", image.Vms)}.", id);
-            if (image.State is ImageState.LOCKED && !force) throw CloudException.Action($"Cannot delete image {id} while it is LOCKED.", id);
-            LifeCycle.ChargeOwnerQuota(tx, image.Uid, image.Gid, q => QuotaEngine.AddDatastore(q.Quotas, q.Defaults, image.DatastoreId,
-                new Dictionary<string, double> { ["IMAGES"] = -1, ["SIZE"] = -image.Size }, q.Who, check: false));
-            if (tx.Get<Datastore>(ObjectType.Datastore, image.DatastoreId) is { } ds) tx.Put(ds with { Images = ds.Images.Remove(id) });
-            tx.Delete(ObjectType.Image, id);
+            DeleteImage(tx, image, force);
             return id;
         }, ct);
+
+    /// <summary>Deletes an image inside a command: refused while VMs use it (or it is LOCKED) unless forced.</summary>
+    private void DeleteImage(StateTransaction tx, Image image, bool force = false)
+    {
+        var id = image.Id;
+        if (image.RunningVms > 0 && !force)
+            throw CloudException.Action($"Cannot delete image {id}: it is used by VMs {string.Join(",", image.Vms)}.", id);
+        if (image.State is ImageState.LOCKED && !force) throw CloudException.Action($"Cannot delete image {id} while it is LOCKED.", id);
+        LifeCycle.ChargeOwnerQuota(tx, image.Uid, image.Gid, q => QuotaEngine.AddDatastore(q.Quotas, q.Defaults, image.DatastoreId,
+            new Dictionary<string, double> { ["IMAGES"] = -1, ["SIZE"] = -image.Size }, q.Who, check: false));
+        if (tx.Get<Datastore>(ObjectType.Datastore, image.DatastoreId) is { } ds) tx.Put(ds with { Images = ds.Images.Remove(id) });
+        tx.Delete(ObjectType.Image, id);
+    }
 
     public Task<int> ImageEnableAsync(Caller caller, int id, bool enable, CancellationToken ct = default) =>
         bus.ExecuteAsync(tx =>
@@ -139,31 +146,34 @@ public sealed partial class Cloud
     public Task<int> ImageCloneAsync(Caller caller, int id, string name, int dsId, CancellationToken ct = default)
     {
         ValidateName(ObjectType.Image, name);
-        return bus.ExecuteAsync(tx =>
+        return bus.ExecuteAsync(tx => CloneImage(tx, caller, id, name, dsId), ct);
+    }
+
+    /// <summary>A copy of a READY/USED image as a new LOCKED image its driver fills in (inside a command).</summary>
+    private int CloneImage(StateTransaction tx, Caller caller, int id, string name, int dsId)
+    {
+        var src = Demand<Image>(tx, caller, ObjectType.Image, id, AuthOp.Use, checkLock: false);
+        if (src.State is not (ImageState.READY or ImageState.USED or ImageState.USED_PERS))
+            throw CloudException.Action($"Cannot clone image {id} in state {src.State}.", id);
+        var ds = Demand<Datastore>(tx, caller, ObjectType.Datastore, dsId < 0 ? src.DatastoreId : dsId, AuthOp.Use);
+        DemandCreate(tx, caller, ObjectType.Image);
+        CheckNameFreeForAllocate(tx, ObjectType.Image, name, caller.Uid);
+        var nid = tx.NextId(ObjectType.Image);
+        var image = Stamp(src with
         {
-            var src = Demand<Image>(tx, caller, ObjectType.Image, id, AuthOp.Use, checkLock: false);
-            if (src.State is not (ImageState.READY or ImageState.USED or ImageState.USED_PERS))
-                throw CloudException.Action($"Cannot clone image {id} in state {src.State}.", id);
-            var ds = Demand<Datastore>(tx, caller, ObjectType.Datastore, dsId < 0 ? src.DatastoreId : dsId, AuthOp.Use);
-            DemandCreate(tx, caller, ObjectType.Image);
-            CheckNameFreeForAllocate(tx, ObjectType.Image, name, caller.Uid);
-            var nid = tx.NextId(ObjectType.Image);
-            var image = Stamp(src with
-            {
-                Id = nid, Name = name, Template = src.Template.Clone(), RegTime = tx.Now, State = ImageState.LOCKED, PrevState = ImageState.INIT,
-                DatastoreId = ds.Id, Datastore = ds.Name, RunningVms = 0, Vms = [], Clones = [], AppClones = [],
-                CloningId = id, Lock = null, Persistent = false, Path = src.Source,
-            }, tx, caller);
-            LifeCycle.ChargeOwnerQuota(tx, image.Uid, image.Gid, q => QuotaEngine.AddDatastore(q.Quotas, q.Defaults, ds.Id,
-                new Dictionary<string, double> { ["IMAGES"] = 1, ["SIZE"] = src.Size }, q.Who, check: true));
-            tx.Put(image);
-            var srcNow = Require<Image>(tx, ObjectType.Image, id);
-            tx.Put(srcNow with { Clones = srcNow.Clones.Add(nid) });
-            var dsNow = Require<Datastore>(tx, ObjectType.Datastore, ds.Id);
-            tx.Put(dsNow with { Images = dsNow.Images.Add(nid) });
-            tx.Raise(new ImageCopyRequested(nid));
-            return nid;
-        }, ct);
+            Id = nid, Name = name, Template = src.Template.Clone(), RegTime = tx.Now, State = ImageState.LOCKED, PrevState = ImageState.INIT,
+            DatastoreId = ds.Id, Datastore = ds.Name, RunningVms = 0, Vms = [], Clones = [], AppClones = [],
+            CloningId = id, Lock = null, Persistent = false, Path = src.Source,
+        }, tx, caller);
+        LifeCycle.ChargeOwnerQuota(tx, image.Uid, image.Gid, q => QuotaEngine.AddDatastore(q.Quotas, q.Defaults, ds.Id,
+            new Dictionary<string, double> { ["IMAGES"] = 1, ["SIZE"] = src.Size }, q.Who, check: true));
+        tx.Put(image);
+        var srcNow = Require<Image>(tx, ObjectType.Image, id);
+        tx.Put(srcNow with { Clones = srcNow.Clones.Add(nid) });
+        var dsNow = Require<Datastore>(tx, ObjectType.Datastore, ds.Id);
+        tx.Put(dsNow with { Images = dsNow.Images.Add(nid) });
+        tx.Raise(new ImageCopyRequested(nid));
+        return nid;
     }
 
     internal static string Int(long v) => v.ToString(CultureInfo.InvariantCulture);

@@ -33,10 +33,13 @@ public sealed partial class Cloud
         AllocateOwnedAsync(caller, ObjectType.Template, text, (id, name, t) => new VmTemplate { Id = id, Name = name, Template = t, RegTime = 0 },
             (tx, o) => tx.Put(o with { RegTime = tx.Now }), ct);
 
+    /// <summary>
+    /// one.template.clone; recursive=true also copies every image its disks use (named
+    /// "&lt;new template&gt;-disk-&lt;n&gt;") and points the new template's disks at the copies.
+    /// </summary>
     public Task<int> TemplateCloneAsync(Caller caller, int id, string name, bool recursive, CancellationToken ct = default)
     {
         ValidateName(ObjectType.Template, name);
-        if (recursive) throw CloudException.Action("Recursive clone (copying the template's images) is not available yet; clone without --recursive.", id);
         return bus.ExecuteAsync(tx =>
         {
             var src = Demand<VmTemplate>(tx, caller, ObjectType.Template, id, AuthOp.Use, checkLock: false);
@@ -45,10 +48,45 @@ public sealed partial class Cloud
             var nid = tx.NextId(ObjectType.Template);
             var t = src.Template.Clone();
             t.Set("NAME", name);
+            if (recursive)
+            {
+                var n = 0;
+                foreach (var disk in t.Vectors("DISK").ToList())
+                {
+                    if (ResolveImage(tx, caller, disk) is not { } image) { n++; continue; }
+                    var copy = CloneImage(tx, caller, image.Id, $"{name}-disk-{n++}", -1);
+                    var d = new VectorAttribute("DISK", disk.Values.Where(kv => kv.Key is not ("IMAGE" or "IMAGE_ID" or "IMAGE_UNAME" or "IMAGE_UID")));
+                    d.Set("IMAGE_ID", copy);
+                    t.Remove(disk);
+                    t.Add(d);
+                }
+            }
             tx.Put(Stamp(new VmTemplate { Id = nid, Name = name, Template = t, RegTime = tx.Now }, tx, caller));
             return nid;
         }, ct);
     }
+
+    /// <summary>
+    /// one.template.delete; recursive=true also deletes the images its disks use. Every image must be
+    /// deletable (MANAGE, not in use), or nothing is deleted.
+    /// </summary>
+    public Task<int> TemplateDeleteAsync(Caller caller, int id, bool recursive, CancellationToken ct = default) =>
+        bus.ExecuteAsync(tx =>
+        {
+            var tpl = Demand<VmTemplate>(tx, caller, ObjectType.Template, id, AuthOp.Manage);
+            if (recursive)
+            {
+                foreach (var disk in tpl.Template.Vectors("DISK"))
+                {
+                    if (ResolveImage(tx, caller, disk) is not { } image) continue;
+                    Authorizer.Demand(caller, image, AuthOp.Manage, Acls(tx));
+                    CheckLock(image, AuthOp.Manage);
+                    DeleteImage(tx, image);
+                }
+            }
+            tx.Delete(ObjectType.Template, id);
+            return id;
+        }, ct);
 
     /// <summary>Deletes an owned object that nothing else refers to (templates, security groups, VM groups).</summary>
     public Task<int> DeleteOwnedAsync(Caller caller, ObjectType type, int id, CancellationToken ct = default) =>

@@ -156,9 +156,7 @@ public sealed class OneMethods
         AddCommon<VmTemplate>("template", "templatepool", ObjectType.Template);
         Add("one.template.allocate", (c, a, ct) => Id(_cloud.TemplateAllocateAsync(c, a.Str(0), ct)));
         Add("one.template.clone", (c, a, ct) => Id(_cloud.TemplateCloneAsync(c, a.Int(0), a.Str(1), a.Bool(2, false), ct)));
-        Add("one.template.delete", (c, a, ct) =>
-            a.Bool(1, false) ? throw CloudException.Action("Recursive delete (deleting the template's images) is not available yet; delete without --recursive.", a.Int(0))
-                             : Id(_cloud.DeleteOwnedAsync(c, ObjectType.Template, a.Int(0), ct)));
+        Add("one.template.delete", (c, a, ct) => Id(_cloud.TemplateDeleteAsync(c, a.Int(0), a.Bool(1, false), ct)));
         _methods["one.template.chmod"] = (c, a, ct) =>
             a.Bool(10, false) ? throw CloudException.Action("Recursive chmod (of the template's images) is not available yet.", a.Int(0))
                               : Id(_cloud.ChmodAsync(c, ObjectType.Template, a.Int(0), Bits(a), ct));

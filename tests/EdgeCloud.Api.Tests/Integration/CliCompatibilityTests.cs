@@ -283,7 +283,7 @@ public abstract class CliCompatibilityTests(FrontendFixture fixture) : ApiSuite(
         await cli.CallIntAsync("one.vm.rename", raw, Unique("cap_vm_renamed"));
         await cli.CallIntAsync("one.vm.update", vm, "DESCRIPTION = \"updated by cli\"\nOWNER_NOTE = \"x\"\n", 0);
 
-        // onetemplate update --append / clone / chmod; delete (--recursive is refused until implemented)
+        // onetemplate update --append / clone / chmod; delete
         await cli.CallIntAsync("one.template.update", tpl, "DESCRIPTION = \"updated by cli\"\nOWNER_NOTE = \"x\"\n", 1);
         var tplClone = await cli.CallIntAsync("one.template.clone", tpl, Unique("cap_tpl_clone"), false);
         await cli.CallIntAsync("one.template.chmod", tplClone, 1, 1, 0, 1, 1, 0, 0, 0, 0, false);

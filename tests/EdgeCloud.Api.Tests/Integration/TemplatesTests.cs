@@ -269,6 +269,46 @@ public abstract class TemplatesTests(FrontendFixture fixture) : ApiSuite(fixture
         await Admin.CallAsync("one.template.update", id, "X = 1", 1);
         Assert.False((await Admin.InfoAsync("one.template.info", id)).Has("LOCK"));
     }
+
+    [BackendFact]
+    public async Task TemplateClone_Recursive_CopiesTheImagesAndPointsTheCloneAtThem()
+    {
+        var image = await NewImageAsync();
+        var tpl = await Admin.CallIntAsync("one.template.allocate", VmTemplate(Unique("tpl"), $"DISK = [ IMAGE_ID = {image}, TARGET = \"vda\" ]\n"));
+        var name = Unique("deep");
+
+        var clone = await Admin.CallIntAsync("one.template.clone", tpl, name, true);
+
+        var disk = (await Admin.InfoAsync("one.template.info", clone, false, false)).At("TEMPLATE/DISK");
+        var copy = disk.Int("IMAGE_ID");
+        Assert.NotEqual(image, copy);
+        Assert.Equal("vda", disk.Str("TARGET"));
+        var copied = await WaitImageStateAsync(copy, 1);
+        Assert.Equal($"{name}-disk-0", copied.Str("NAME"));
+        Assert.Equal(image, (await Admin.InfoAsync("one.template.info", tpl, false, false)).Int("TEMPLATE/DISK/IMAGE_ID")); // the original is untouched
+    }
+
+    [BackendFact]
+    public async Task TemplateDelete_Recursive_DeletesTheImagesToo()
+    {
+        var image = await NewImageAsync();
+        var tpl = await Admin.CallIntAsync("one.template.allocate", VmTemplate(Unique("tpl"), $"DISK = [ IMAGE_ID = {image} ]\n"));
+
+        await Admin.CallIntAsync("one.template.delete", tpl, true);
+
+        await FailsAsync(() => Admin.CallStringAsync("one.template.info", tpl, false, false), Err.NoExists);
+        await FailsAsync(() => Admin.CallStringAsync("one.image.info", image, false), Err.NoExists);
+    }
+
+    [BackendFact]
+    public async Task TemplateDelete_RecursiveWithAnImageInUse_ActionErrorAndNothingDeleted()
+    {
+        var image = await NewImageAsync();
+        var tpl = await Admin.CallIntAsync("one.template.allocate", VmTemplate(Unique("tpl"), $"DISK = [ IMAGE_ID = {image} ]\n"));
+        await Admin.CallIntAsync("one.template.instantiate", tpl, "", true, "", false); // the held VM uses the image
+
+        await FailsUnchangedAsync(() => Admin.CallIntAsync("one.template.delete", tpl, true), Err.Action, $"Cannot delete image {image}");
+    }
 }
 
 public sealed class TemplatesTests_Sqlite(SqliteFrontend fixture) : TemplatesTests(fixture), IClassFixture<SqliteFrontend>;
