@@ -72,14 +72,29 @@ public sealed partial class Cloud
                 var t = image.Template.Clone();
                 t.Set("ERROR", error);
                 tx.Put(image with { State = ImageState.ERROR, PrevState = image.State, Template = t });
+                foreach (var vm in CloningVmsOf(tx, id))
+                    LifeCycle.Enter(tx, VmLifeCycle.WithError(vm, tx.Now, $"Copy of image {id} failed: {error}"), VmState.CLONING_FAILURE, LcmState.LCM_INIT);
                 return;
             }
             var delta = sizeMb - image.Size;
             if (delta != 0)
                 LifeCycle.ChargeOwnerQuota(tx, image.Uid, image.Gid, q => QuotaEngine.AddDatastore(q.Quotas, q.Defaults, image.DatastoreId,
                     new Dictionary<string, double> { ["SIZE"] = delta }, q.Who, check: false));
-            tx.Put(image with { State = ImageState.READY, PrevState = image.State, Source = source, Size = sizeMb, Format = format.Length > 0 ? format : image.Format });
+            var ready = image.RunningVms == 0 ? ImageState.READY : image.Persistent ? ImageState.USED_PERS : ImageState.USED;
+            tx.Put(image with { State = ready, PrevState = image.State, Source = source, Size = sizeMb, Format = format.Length > 0 ? format : image.Format });
+            foreach (var vm in CloningVmsOf(tx, id))
+            {
+                var waiting = vm.Template.Vectors("DISK").Any(d => d.GetInt("IMAGE_ID") is int other && tx.Get<Image>(ObjectType.Image, other)?.State == ImageState.LOCKED);
+                if (waiting) continue;
+                var hold = vm.Template.Get("SUBMIT_ON_HOLD") is { } h && h.Equals("YES", StringComparison.OrdinalIgnoreCase);
+                LifeCycle.Enter(tx, vm, hold ? VmState.HOLD : VmState.PENDING, LcmState.LCM_INIT);
+                if (!hold) tx.Raise(new VmPending(vm.Id));
+            }
         }, ct);
+
+    /// <summary>VMs in CLONING that wait for this image's copy.</summary>
+    private static List<Vm> CloningVmsOf(StateTransaction tx, int imageId) =>
+        tx.All<Vm>(ObjectType.Vm).Where(v => v.State == VmState.CLONING && v.Template.Vectors("DISK").Any(d => d.GetInt("IMAGE_ID") == imageId)).ToList();
 
     public Task<int> ImageDeleteAsync(Caller caller, int id, bool force, CancellationToken ct = default) =>
         bus.ExecuteAsync(tx =>

@@ -40,30 +40,38 @@ public sealed partial class Cloud
     public Task<int> TemplateCloneAsync(Caller caller, int id, string name, bool recursive, CancellationToken ct = default)
     {
         ValidateName(ObjectType.Template, name);
-        return bus.ExecuteAsync(tx =>
+        return bus.ExecuteAsync(tx => CloneTemplate(tx, caller, Demand<VmTemplate>(tx, caller, ObjectType.Template, id, AuthOp.Use, checkLock: false), name, recursive, persistentImages: false), ct);
+    }
+
+    private int CloneTemplate(StateTransaction tx, Caller caller, VmTemplate src, string name, bool recursive, bool persistentImages)
+    {
+        DemandCreate(tx, caller, ObjectType.Template);
+        CheckNameFreeForAllocate(tx, ObjectType.Template, name, caller.Uid);
+        var nid = tx.NextId(ObjectType.Template);
+        var t = src.Template.Clone();
+        t.Set("NAME", name);
+        if (recursive)
         {
-            var src = Demand<VmTemplate>(tx, caller, ObjectType.Template, id, AuthOp.Use, checkLock: false);
-            DemandCreate(tx, caller, ObjectType.Template);
-            CheckNameFreeForAllocate(tx, ObjectType.Template, name, caller.Uid);
-            var nid = tx.NextId(ObjectType.Template);
-            var t = src.Template.Clone();
-            t.Set("NAME", name);
-            if (recursive)
+            var n = 0;
+            foreach (var disk in t.Vectors("DISK").ToList())
             {
-                var n = 0;
-                foreach (var disk in t.Vectors("DISK").ToList())
+                if (ResolveImage(tx, caller, disk) is not { } image) { n++; continue; }
+                var copy = CloneImage(tx, caller, image.Id, $"{name}-disk-{n++}", -1);
+                if (persistentImages)
                 {
-                    if (ResolveImage(tx, caller, disk) is not { } image) { n++; continue; }
-                    var copy = CloneImage(tx, caller, image.Id, $"{name}-disk-{n++}", -1);
-                    var d = new VectorAttribute("DISK", disk.Values.Where(kv => kv.Key is not ("IMAGE" or "IMAGE_ID" or "IMAGE_UNAME" or "IMAGE_UID")));
-                    d.Set("IMAGE_ID", copy);
-                    t.Remove(disk);
-                    t.Add(d);
+                    var ci = Require<Image>(tx, ObjectType.Image, copy);
+                    var ct = ci.Template.Clone();
+                    ct.Set("PERSISTENT", "YES");
+                    tx.Put(ci with { Persistent = true, Template = ct });
                 }
+                var d = new VectorAttribute("DISK", disk.Values.Where(kv => kv.Key is not ("IMAGE" or "IMAGE_ID" or "IMAGE_UNAME" or "IMAGE_UID")));
+                d.Set("IMAGE_ID", copy);
+                t.Remove(disk);
+                t.Add(d);
             }
-            tx.Put(Stamp(new VmTemplate { Id = nid, Name = name, Template = t, RegTime = tx.Now }, tx, caller));
-            return nid;
-        }, ct);
+        }
+        tx.Put(Stamp(new VmTemplate { Id = nid, Name = name, Template = t, RegTime = tx.Now }, tx, caller));
+        return nid;
     }
 
     /// <summary>
@@ -116,11 +124,18 @@ public sealed partial class Cloud
     /// </summary>
     public Task<int> TemplateInstantiateAsync(Caller caller, int id, string name, bool hold, string extra, bool persistent, CancellationToken ct = default)
     {
-        if (persistent) throw CloudException.Action("Instantiating as persistent (private image copies) is not available yet.", id);
         var extraT = string.IsNullOrWhiteSpace(extra) ? new Template() : ParseTemplate(extra);
         return bus.ExecuteAsync(tx =>
         {
             var tpl = Demand<VmTemplate>(tx, caller, ObjectType.Template, id, AuthOp.Use);
+            if (persistent)
+            {
+                // As oned: a private copy of the template whose images are persistent copies; the VM runs from it.
+                var copyName = !string.IsNullOrEmpty(name) ? name : $"{tpl.Name}-persistent-{tx.Snapshot.LastId(ObjectType.Template) + 1}";
+                var copyId = CloneTemplate(tx, caller, tpl, copyName, recursive: true, persistentImages: true);
+                tpl = Require<VmTemplate>(tx, ObjectType.Template, copyId);
+                id = copyId;
+            }
             DemandCreate(tx, caller, ObjectType.Vm);
             var t = tpl.Template.Clone();
             t.Merge(extraT);

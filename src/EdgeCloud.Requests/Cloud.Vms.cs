@@ -110,10 +110,17 @@ public sealed partial class Cloud
             t.Set("AUTOMATIC_REQUIREMENTS", "(" + string.Join(" | ", clusters.Order().Select(c => $"CLUSTER_ID = {c}")) + ")");
         }
         vm = vm with { Template = t };
+        var cloning = t.Vectors("DISK").Any(d => d.GetInt("IMAGE_ID") is int img && tx.Get<Image>(ObjectType.Image, img)?.State == ImageState.LOCKED);
+        if (cloning)
+        {
+            // Waits in CLONING for its image copies; SUBMIT_ON_HOLD says where it goes then (as oned).
+            if (hold) vm.Template.Set("SUBMIT_ON_HOLD", "YES");
+            vm = vm with { State = VmState.CLONING };
+        }
         JoinVmGroup(tx, caller, vm);
         LifeCycle.ChargeOwner(tx, vm, VmAttributes.VmQuotaDelta(vm, 1), check: true);
         tx.Put(vm);
-        if (!hold) tx.Raise(new VmPending(id));
+        if (vm.State == VmState.PENDING) tx.Raise(new VmPending(id));
         return id;
     }
 

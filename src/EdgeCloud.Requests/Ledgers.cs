@@ -12,7 +12,8 @@ internal sealed class ImageLedger
     /// <summary>Takes an image for a VM disk; returns the DISK attributes oned sets from the image.</summary>
     public VectorAttribute Acquire(StateTransaction tx, Image image, Vm vm, VectorAttribute disk)
     {
-        if (image.State is not (ImageState.READY or ImageState.USED))
+        var cloning = image.State == ImageState.LOCKED && image.CloningId >= 0;
+        if (image.State is not (ImageState.READY or ImageState.USED) && !cloning)
             throw CloudException.Action($"Image {image.Id} is not ready to be used (state {image.State}).", vm.Id);
         if (image.Persistent && image.RunningVms > 0)
             throw CloudException.Action($"Image {image.Id} is persistent and already in use by VM {string.Join(",", image.Vms)}.", vm.Id);
@@ -45,7 +46,8 @@ internal sealed class ImageLedger
         {
             RunningVms = users,
             Vms = image.Vms.Add(vm.Id),
-            State = image.Persistent ? ImageState.USED_PERS : ImageState.USED,
+            // A copy still being made stays LOCKED; it becomes USED when the copy lands (Cloud.ImageReadyAsync).
+            State = cloning ? image.State : image.Persistent ? ImageState.USED_PERS : ImageState.USED,
         });
         return d;
     }

@@ -166,7 +166,7 @@ public static class Err
 /// <summary>VM states (STATE).</summary>
 public static class VmState
 {
-    public const int Init = 0, Pending = 1, Hold = 2, Active = 3, Stopped = 4, Suspended = 5, Done = 6, Poweroff = 8, Undeployed = 9;
+    public const int Init = 0, Pending = 1, Hold = 2, Active = 3, Stopped = 4, Suspended = 5, Done = 6, Poweroff = 8, Undeployed = 9, Cloning = 10, CloningFailure = 11;
 }
 
 /// <summary>VM LCM states (LCM_STATE).</summary>

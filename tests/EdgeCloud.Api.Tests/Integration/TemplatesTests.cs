@@ -289,6 +289,28 @@ public abstract class TemplatesTests(FrontendFixture fixture) : ApiSuite(fixture
     }
 
     [BackendFact]
+    public async Task TemplateInstantiate_Persistent_VmUsesPersistentCopiesAndTheOriginalIsUntouched()
+    {
+        var image = await NewImageAsync();
+        var tpl = await Admin.CallIntAsync("one.template.allocate", VmTemplate(Unique("tpl"), $"DISK = [ IMAGE_ID = {image} ]\n"));
+        var name = Unique("pvm");
+
+        var vm = await Admin.CallIntAsync("one.template.instantiate", tpl, name, true, "", true);
+
+        // CLONING until the copy is READY, then HOLD as asked.
+        var held = await WaitVmAsync(vm, VmState.Hold);
+        var copy = held.Int("TEMPLATE/DISK/IMAGE_ID");
+        Assert.NotEqual(image, copy);
+        var copied = await Admin.InfoAsync("one.image.info", copy);
+        Assert.Equal((1, 8), (copied.Int("PERSISTENT"), copied.Int("STATE"))); // persistent and USED_PERS by the VM
+        Assert.Equal($"{name}-disk-0", copied.Str("NAME"));
+        var original = await Admin.InfoAsync("one.image.info", image);
+        Assert.Equal((0, 1), (original.Int("PERSISTENT"), original.Int("STATE"))); // READY, not used
+        var privateTpl = (await Admin.InfoAsync("one.templatepool.info", -2, -1, -1)).Elements("VMTEMPLATE").Single(t => t.Str("NAME") == name);
+        Assert.Equal(privateTpl.Int("ID"), held.Int("TEMPLATE/TEMPLATE_ID"));
+    }
+
+    [BackendFact]
     public async Task TemplateDelete_Recursive_DeletesTheImagesToo()
     {
         var image = await NewImageAsync();
