@@ -102,7 +102,7 @@ public sealed class PostgresStateStoreTests(PostgresDatabase database) : StateSt
 
     protected override string RemoveFailureSql => "DROP TRIGGER inject_failure ON objects; DROP FUNCTION inject_failure();";
 
-    [StoreFact]
+    [BackendFact]
     public async Task A_postgres_URI_reaches_the_same_store()
     {
         var store = await OpenAsync();
@@ -116,7 +116,7 @@ public sealed class PostgresStateStoreTests(PostgresDatabase database) : StateSt
         AssertState(model, await other.LoadAsync(Ct));
     }
 
-    [StoreFact]
+    [BackendFact]
     public async Task Names_with_NUL_are_stored_and_the_body_keeps_them()
     {
         // PostgreSQL text cannot hold U+0000: the name column gets U+FFFD, the body keeps the real name.

@@ -91,7 +91,7 @@ public abstract class StateStoreContract : IAsyncLifetime
         public string Boom => throw new InvalidOperationException("serialization failure injected by the test");
     }
 
-    [StoreFact]
+    [BackendFact]
     public async Task A_fresh_store_is_empty_and_reports_its_backend()
     {
         var store = await OpenAsync();
@@ -102,7 +102,7 @@ public abstract class StateStoreContract : IAsyncLifetime
         Assert.Equal(0, state.Version);
     }
 
-    [StoreFact]
+    [BackendFact]
     public async Task Operations_before_initialize_are_refused()
     {
         var store = Open();
@@ -110,7 +110,7 @@ public abstract class StateStoreContract : IAsyncLifetime
         await Assert.ThrowsAsync<InvalidOperationException>(() => store.CommitAsync([Samples.Write(Samples.Vm(1))], 1, Ct));
     }
 
-    [StoreFact]
+    [BackendFact]
     public async Task Every_object_type_round_trips()
     {
         var samples = Samples.OneOfEach(3);
@@ -152,7 +152,7 @@ public abstract class StateStoreContract : IAsyncLifetime
         Assert.Equal(Samples.Acl(3).Resource, acl.Resource);
     }
 
-    [StoreFact]
+    [BackendFact]
     public async Task Changes_apply_in_order_within_and_across_change_sets()
     {
         var store = await OpenAsync();
@@ -184,7 +184,7 @@ public abstract class StateStoreContract : IAsyncLifetime
         Assert.Equal("y", loaded.Objects.Single(o => o is { Type: ObjectType.Image, Id: 5 }).Name);
     }
 
-    [StoreFact]
+    [BackendFact]
     public async Task Sequences_keep_the_maximum()
     {
         var store = await OpenAsync();
@@ -198,7 +198,7 @@ public abstract class StateStoreContract : IAsyncLifetime
         Assert.Equal(3, loaded.Sequences[ObjectType.Host]);
     }
 
-    [StoreFact]
+    [BackendFact]
     public async Task The_version_is_persisted()
     {
         var store = await OpenAsync();
@@ -211,7 +211,7 @@ public abstract class StateStoreContract : IAsyncLifetime
         Assert.Equal(43L, Convert.ToInt64(await QueryScalarAsync("SELECT value FROM meta WHERE key = 'version'"), System.Globalization.CultureInfo.InvariantCulture));
     }
 
-    [StoreFact]
+    [BackendFact]
     public async Task Reopening_after_dispose_gives_the_same_state()
     {
         var model = StateSnapshot.Empty;
@@ -229,7 +229,7 @@ public abstract class StateStoreContract : IAsyncLifetime
         AssertState(model, await LoadFreshAsync());
     }
 
-    [StoreFact]
+    [BackendFact]
     public async Task A_change_that_cannot_be_serialized_fails_the_whole_batch()
     {
         var store = await OpenAsync();
@@ -253,7 +253,7 @@ public abstract class StateStoreContract : IAsyncLifetime
         AssertState(model, await LoadFreshAsync());
     }
 
-    [StoreFact]
+    [BackendFact]
     public async Task A_database_failure_mid_batch_rolls_back_the_whole_batch()
     {
         var store = await OpenAsync();
@@ -282,7 +282,7 @@ public abstract class StateStoreContract : IAsyncLifetime
         AssertState(model, await LoadFreshAsync());
     }
 
-    [StoreFact]
+    [BackendFact]
     public async Task A_cancelled_commit_writes_nothing()
     {
         var store = await OpenAsync();
@@ -294,7 +294,7 @@ public abstract class StateStoreContract : IAsyncLifetime
         AssertState(model, await LoadFreshAsync());
     }
 
-    [StoreFact]
+    [BackendFact]
     public async Task Migrations_are_idempotent_across_initializations_and_reopens()
     {
         var store = await OpenAsync();
@@ -309,7 +309,7 @@ public abstract class StateStoreContract : IAsyncLifetime
         Assert.Equal(1L, Convert.ToInt64(await QueryScalarAsync("SELECT count(*) FROM meta WHERE key = 'schema_version'"), System.Globalization.CultureInfo.InvariantCulture));
     }
 
-    [StoreFact]
+    [BackendFact]
     public async Task A_database_with_a_newer_schema_is_refused()
     {
         var store = await OpenAsync();
@@ -331,7 +331,7 @@ public abstract class StateStoreContract : IAsyncLifetime
         AssertState(model, await LoadFreshAsync());
     }
 
-    [StoreFact]
+    [BackendFact]
     public async Task ReplaceAll_installs_exactly_the_given_state()
     {
         var store = await OpenAsync();
@@ -361,7 +361,7 @@ public abstract class StateStoreContract : IAsyncLifetime
         AssertState(StateSnapshot.Load([], new Dictionary<ObjectType, int>(), 5), await LoadFreshAsync());
     }
 
-    [StoreFact]
+    [BackendFact]
     public async Task A_second_instance_sees_every_committed_batch_without_the_first_being_disposed()
     {
         var writer = await OpenAsync();
@@ -380,7 +380,7 @@ public abstract class StateStoreContract : IAsyncLifetime
         AssertState(model, await reader.LoadAsync(Ct));
     }
 
-    [StoreFact]
+    [BackendFact]
     public async Task A_writer_killed_with_SIGKILL_loses_no_acknowledged_batch()
     {
         // The child commits batch after batch and prints "ack N" after each CommitAsync returns;
@@ -425,7 +425,7 @@ public abstract class StateStoreContract : IAsyncLifetime
         AssertState(expected, loaded);
     }
 
-    [StoreFact]
+    [BackendFact]
     public async Task Owner_columns_are_filled_for_SQL_queries()
     {
         var store = await OpenAsync();
@@ -439,7 +439,7 @@ public abstract class StateStoreContract : IAsyncLifetime
         Assert.Equal(4, Scalar(await QueryScalarAsync($"SELECT count(*) FROM objects WHERE uid = 2 AND gid = 1"))); // image, template, VM, VM group
     }
 
-    [StoreFact]
+    [BackendFact]
     public async Task Thousands_of_objects_in_batches_round_trip()
     {
         // A volume check, not a timing one: 3,000 VMs in 30 batches of 100, every 7th deleted later.
