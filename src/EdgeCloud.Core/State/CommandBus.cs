@@ -97,10 +97,10 @@ public sealed class CommandBus : IAsyncDisposable
                     catch (Exception ex)
                     {
                         _logger.LogError(ex, "Commit of {Count} change sets failed; the batch is rolled back", changeSets.Count);
+                        // Every command of the batch fails, read-only ones too: they may have seen an earlier
+                        // command's result that is now rolled back.
                         var fault = ex as CloudException ?? CloudException.Internal("Could not store the change: " + ex.Message);
-                        foreach (var b in batch)
-                            if (b.Error is null) b.Item.Fail(b.Tx!.HasWrites ? fault : null, b.Result);
-                            else b.Item.Fail(b.Error, null);
+                        foreach (var b in batch) b.Item.Fail(b.Error ?? fault);
                         continue;
                     }
                     _published = working;
@@ -108,7 +108,7 @@ public sealed class CommandBus : IAsyncDisposable
 
                 foreach (var b in batch)
                 {
-                    if (b.Error is not null) { b.Item.Fail(b.Error, null); continue; }
+                    if (b.Error is not null) { b.Item.Fail(b.Error); continue; }
                     b.Item.Complete(b.Result);
                 }
                 Notify(changeSets, working, batch.Where(b => b.Tx is not null).SelectMany(b => b.Tx!.Events).ToList());
@@ -126,7 +126,7 @@ public sealed class CommandBus : IAsyncDisposable
         catch (OperationCanceledException) when (_stop.IsCancellationRequested)
         {
         }
-        while (reader.TryRead(out var left)) left.Fail(CloudException.Internal("The front-end is shutting down."), null);
+        while (reader.TryRead(out var left)) left.Fail(CloudException.Internal("The front-end is shutting down."));
     }
 
     /// <summary>
@@ -180,7 +180,7 @@ public sealed class CommandBus : IAsyncDisposable
     {
         object? Decide(StateTransaction tx);
         void Complete(object? result);
-        void Fail(Exception? error, object? result);
+        void Fail(Exception error);
     }
 
     private sealed class CommandItem<T>(Func<StateTransaction, T> decide) : ICommandItem
@@ -188,12 +188,7 @@ public sealed class CommandBus : IAsyncDisposable
         public TaskCompletionSource<T> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
         public object? Decide(StateTransaction tx) => decide(tx);
         public void Complete(object? result) => Completion.TrySetResult((T)result!);
-        public void Fail(Exception? error, object? result)
-        {
-            // A command that wrote nothing in a failed batch still succeeded (it was a read or a no-op).
-            if (error is null) Completion.TrySetResult((T)result!);
-            else Completion.TrySetException(error);
-        }
+        public void Fail(Exception error) => Completion.TrySetException(error);
     }
 }
 
