@@ -34,21 +34,8 @@ public sealed class BoolExpression
         return new BoolExpression(text, root, attrs);
     }
 
-    public static bool TryParse(string text, out BoolExpression? expression, out ExpressionException? error)
-    {
-        try
-        {
-            expression = Parse(text);
-            error = null;
-            return true;
-        }
-        catch (ExpressionException e)
-        {
-            expression = null;
-            error = e;
-            return false;
-        }
-    }
+    public static bool TryParse(string text, out BoolExpression? expression, out ExpressionException? error) =>
+        ExpressionParsing.TryParse(Parse, text, out expression, out error);
 
     public bool Evaluate(IAttributeSource source) => _root.Eval(source);
 
@@ -82,11 +69,22 @@ public sealed class RankExpression
         return new RankExpression(text, root, attrs);
     }
 
-    public static bool TryParse(string text, out RankExpression? expression, out ExpressionException? error)
+    public static bool TryParse(string text, out RankExpression? expression, out ExpressionException? error) =>
+        ExpressionParsing.TryParse(Parse, text, out expression, out error);
+
+    public double Evaluate(IAttributeSource source) => _root.Eval(source);
+
+    public override string ToString() => Text;
+}
+
+/// <summary>The Try form of both expression kinds' Parse.</summary>
+internal static class ExpressionParsing
+{
+    public static bool TryParse<T>(Func<string, T> parse, string text, out T? expression, out ExpressionException? error) where T : class
     {
         try
         {
-            expression = Parse(text);
+            expression = parse(text);
             error = null;
             return true;
         }
@@ -97,8 +95,4 @@ public sealed class RankExpression
             return false;
         }
     }
-
-    public double Evaluate(IAttributeSource source) => _root.Eval(source);
-
-    public override string ToString() => Text;
 }
