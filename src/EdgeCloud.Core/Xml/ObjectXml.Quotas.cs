@@ -24,40 +24,8 @@ public static partial class ObjectXml
     public static void WriteQuotas(OneXmlWriter writer, QuotaSet quotas)
     {
         var w = writer;
-        if (quotas.Datastore.Count == 0)
-        {
-            w.Empty("DATASTORE_QUOTA");
-        }
-        else
-        {
-            w.Start("DATASTORE_QUOTA");
-            foreach (var q in quotas.Datastore)
-            {
-                w.Start("DATASTORE");
-                w.Element("ID", q.Id);
-                QuotaPair(w, q, "IMAGES");
-                QuotaPair(w, q, "SIZE");
-                w.End("DATASTORE");
-            }
-            w.End("DATASTORE_QUOTA");
-        }
-
-        if (quotas.Network.Count == 0)
-        {
-            w.Empty("NETWORK_QUOTA");
-        }
-        else
-        {
-            w.Start("NETWORK_QUOTA");
-            foreach (var q in quotas.Network)
-            {
-                w.Start("NETWORK");
-                w.Element("ID", q.Id);
-                QuotaPair(w, q, "LEASES");
-                w.End("NETWORK");
-            }
-            w.End("NETWORK_QUOTA");
-        }
+        WriteIdQuotas(w, "DATASTORE_QUOTA", "DATASTORE", quotas.Datastore, QuotaSet.DatastoreMetrics);
+        WriteIdQuotas(w, "NETWORK_QUOTA", "NETWORK", quotas.Network, QuotaSet.NetworkMetrics);
 
         if (quotas.Vm is null)
         {
@@ -72,22 +40,26 @@ public static partial class ObjectXml
             w.End("VM_QUOTA");
         }
 
-        if (quotas.Image.Count == 0)
+        WriteIdQuotas(w, "IMAGE_QUOTA", "IMAGE", quotas.Image, QuotaSet.ImageMetrics);
+    }
+
+    /// <summary>A quota kind kept per object id (DATASTORE, NETWORK, IMAGE): each entry's ID, then limit/usage per metric.</summary>
+    private static void WriteIdQuotas(OneXmlWriter w, string listName, string entryName, IReadOnlyList<QuotaEntry> entries, string[] metrics)
+    {
+        if (entries.Count == 0)
         {
-            w.Empty("IMAGE_QUOTA");
+            w.Empty(listName);
+            return;
         }
-        else
+        w.Start(listName);
+        foreach (var q in entries)
         {
-            w.Start("IMAGE_QUOTA");
-            foreach (var q in quotas.Image)
-            {
-                w.Start("IMAGE");
-                w.Element("ID", q.Id);
-                QuotaPair(w, q, "RVMS");
-                w.End("IMAGE");
-            }
-            w.End("IMAGE_QUOTA");
+            w.Start(entryName);
+            w.Element("ID", q.Id);
+            foreach (var m in metrics) QuotaPair(w, q, m);
+            w.End(entryName);
         }
+        w.End(listName);
     }
 
     /// <summary>
