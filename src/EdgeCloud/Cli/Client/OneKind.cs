@@ -64,6 +64,15 @@ public sealed record OneKind
 
     public IReadOnlyList<Column> Columns { get; init; } = [];
 
+    /// <summary>The first list columns of every object with an owner: ID, USER, GROUP, NAME.</summary>
+    public static readonly Column[] OwnedColumns =
+    [
+        new("ID", e => Fmt.S(e, "ID")) { Right = true },
+        new("USER", e => Fmt.S(e, "UNAME")) { Shrink = true },
+        new("GROUP", e => Fmt.S(e, "GNAME")) { Shrink = true },
+        new("NAME", e => Fmt.S(e, "NAME")) { Shrink = true },
+    ];
+
     /// <summary>Decoders for <c>show</c>: element name → readable value (state numbers to names...).</summary>
     public IReadOnlyDictionary<string, Func<string, string>> Decoders { get; init; } = new Dictionary<string, Func<string, string>>();
 

@@ -20,10 +20,7 @@ public static class ImageCommands
         Element = "IMAGE",
         Columns =
         [
-            new("ID", e => S(e, "ID")) { Right = true },
-            new("USER", e => S(e, "UNAME")) { Shrink = true },
-            new("GROUP", e => S(e, "GNAME")) { Shrink = true },
-            new("NAME", e => S(e, "NAME")) { Shrink = true },
+            .. OneKind.OwnedColumns,
             new("DATASTORE", e => S(e, "DATASTORE")) { Shrink = true },
             new("SIZE", e => Mb(D(e, "SIZE"))) { Right = true },
             new("TYPE", e => EnumName<ImageType>(S(e, "TYPE"))),

@@ -17,10 +17,7 @@ public static class SecGroupCommands
         Element = "SECURITY_GROUP",
         Columns =
         [
-            new("ID", e => S(e, "ID")) { Right = true },
-            new("USER", e => S(e, "UNAME")) { Shrink = true },
-            new("GROUP", e => S(e, "GNAME")) { Shrink = true },
-            new("NAME", e => S(e, "NAME")) { Shrink = true },
+            .. OneKind.OwnedColumns,
             new("RULES", e => N(e.Element("TEMPLATE")?.Elements("RULE").Count() ?? 0)) { Right = true },
             new("UPDATED", e => N(Count(e, "UPDATED_VMS"))) { Right = true },
             new("OUTDATED", e => N(Count(e, "OUTDATED_VMS"))) { Right = true },

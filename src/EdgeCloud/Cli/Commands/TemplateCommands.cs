@@ -20,10 +20,7 @@ public static class TemplateCommands
         TemplateTitle = "TEMPLATE CONTENTS",
         Columns =
         [
-            new("ID", e => S(e, "ID")) { Right = true },
-            new("USER", e => S(e, "UNAME")) { Shrink = true },
-            new("GROUP", e => S(e, "GNAME")) { Shrink = true },
-            new("NAME", e => S(e, "NAME")) { Shrink = true },
+            .. OneKind.OwnedColumns,
             new("REGTIME", e => Date(L(e, "REGTIME"))),
             new("CPU", e => S(e, "TEMPLATE/CPU")) { Right = true, Default = false },
             new("MEM", e => Mb(D(e, "TEMPLATE/MEMORY"))) { Right = true, Default = false },

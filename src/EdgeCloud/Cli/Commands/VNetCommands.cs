@@ -20,10 +20,7 @@ public static class VNetCommands
         Element = "VNET",
         Columns =
         [
-            new("ID", e => S(e, "ID")) { Right = true },
-            new("USER", e => S(e, "UNAME")) { Shrink = true },
-            new("GROUP", e => S(e, "GNAME")) { Shrink = true },
-            new("NAME", e => S(e, "NAME")) { Shrink = true },
+            .. OneKind.OwnedColumns,
             new("CLUSTERS", e => Ids(e, "CLUSTERS")) { Shrink = true },
             new("BRIDGE", e => S(e, "BRIDGE")) { Shrink = true },
             new("STATE", e => Short(S(e, "STATE"))),

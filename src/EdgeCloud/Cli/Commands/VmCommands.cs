@@ -20,10 +20,7 @@ public static class VmCommands
         Element = "VM",
         Columns =
         [
-            new("ID", e => S(e, "ID")) { Right = true },
-            new("USER", e => S(e, "UNAME")) { Shrink = true },
-            new("GROUP", e => S(e, "GNAME")) { Shrink = true },
-            new("NAME", e => S(e, "NAME")) { Shrink = true },
+            .. OneKind.OwnedColumns,
             new("STAT", e => StateNames.Short(State(e), Lcm(e))),
             new("CPU", e => S(e, "TEMPLATE/CPU")) { Right = true },
             new("MEM", e => Mb(D(e, "TEMPLATE/MEMORY"))) { Right = true },

@@ -17,10 +17,7 @@ public static class VmGroupCommands
         Element = "VM_GROUP",
         Columns =
         [
-            new("ID", e => S(e, "ID")) { Right = true },
-            new("USER", e => S(e, "UNAME")) { Shrink = true },
-            new("GROUP", e => S(e, "GNAME")) { Shrink = true },
-            new("NAME", e => S(e, "NAME")) { Shrink = true },
+            .. OneKind.OwnedColumns,
             new("ROLES", e => string.Join(",", e.Element("ROLES")?.Elements("ROLE").Select(r => S(r, "NAME")) ?? [])) { Shrink = true },
             new("VMS", e => N(e.Element("ROLES")?.Elements("ROLE").Sum(r => S(r, "VMS").Split(',', StringSplitOptions.RemoveEmptyEntries).Length) ?? 0)) { Right = true },
         ],
