@@ -79,13 +79,14 @@ public sealed class CommandBusTests : IAsyncDisposable
     public async Task Execute_ReaderBatchedAfterAWriteThatFails_FailsToo_NoRolledBackValueIsAnswered()
     {
         // Hold a first batch inside the durable write, so the next two commands queue into one batch.
-        _log.Gate = new TaskCompletionSource();
+        var gate = new TaskCompletionSource();
+        _log.Gate = gate; // the log takes (and clears) it on the next write
         var first = _bus.ExecuteAsync(tx => tx.Put(Cluster(5, "first")));
         await _log.Entered.Task;
         var writer = _bus.ExecuteAsync(tx => tx.Put(Cluster(6, "never stored")));
         var reader = _bus.ExecuteAsync(tx => tx.Get<Cluster>(ObjectType.Cluster, 6)?.Name ?? "none");
         _log.FailAfter = 1; // the first batch is written, the second fails
-        _log.Gate.SetResult();
+        gate.SetResult();
 
         await first;
         await Assert.ThrowsAsync<CloudException>(() => writer);
