@@ -17,6 +17,18 @@ public sealed record FrontendOptions
     /// <summary>Address to listen on.</summary>
     public string ListenAddress { get; init; } = "127.0.0.1";
 
+    /// <summary>Port of the host agents' gRPC endpoint (mutual TLS; agents dial it). 0 picks a free port (tests); -1 disables it.</summary>
+    public int AgentPort { get; init; } = 2634;
+
+    /// <summary>Address the agents' endpoint listens on (empty = the same as ListenAddress).</summary>
+    public string AgentListenAddress { get; init; } = "";
+
+    /// <summary>Names and addresses agents use to reach this front-end (put in its TLS certificate), besides the listen address.</summary>
+    public IReadOnlyList<string> AgentServerNames { get; init; } = [];
+
+    /// <summary>Seconds a VM action on an agent host may take (including waiting for the agent to connect) before it fails.</summary>
+    public double AgentActionTimeout { get; init; } = 600;
+
     /// <summary>Log lines: "json" (one JSON object per line), "text", or "auto" (JSON unless the output is a terminal).</summary>
     public string LogFormat { get; init; } = "auto";
 

@@ -5,6 +5,7 @@ using EdgeCloud.Core.Drivers;
 using EdgeCloud.Core.Objects;
 using EdgeCloud.Core.State;
 using EdgeCloud.Core.Xml;
+using EdgeCloud.Frontend.Agents;
 using EdgeCloud.Frontend.Drivers;
 using EdgeCloud.Frontend.Monitoring;
 using EdgeCloud.Frontend.Scheduling;
@@ -53,6 +54,9 @@ public sealed class FrontendServer : IAsyncDisposable
     /// <summary>http://address:port/RPC2.</summary>
     public Uri Endpoint { get; }
 
+    /// <summary>https://address:port of the host agents' gRPC endpoint (null when disabled).</summary>
+    public Uri? AgentEndpoint { get; private init; }
+
     /// <summary>DATA/one_auth: "oneadmin:PASSWORD", as OpenNebula's ~/.one/one_auth.</summary>
     public string OneAuthPath { get; }
 
@@ -80,10 +84,31 @@ public sealed class FrontendServer : IAsyncDisposable
         builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical);
         // Signals are handled by the caller (edgecloud frontend); the host must not hold process exit.
         builder.Services.AddSingleton<IHostLifetime, ExternalLifetime>();
+        // Host agents: their own port, HTTP/2 over TLS with the front-end CA's certificate; a client
+        // certificate is asked for (not required: joining agents have none yet) and checked per call.
+        var pki = options.AgentPort >= 0
+            ? AgentPki.LoadOrCreate(Path.Combine(dataDir, "pki"), options.AgentServerNames.Append(options.ListenAddress).Append(options.AgentListenAddress))
+            : null;
+        if (pki is not null) builder.WebHost.UseKestrelHttpsConfiguration();
         builder.WebHost.UseKestrel(k =>
         {
             k.Limits.MaxRequestBodySize = null; // the endpoint enforces CloudSettings.MaxRequestBytes with a proper fault
             k.Listen(IPAddress.Parse(options.ListenAddress), options.Port);
+            if (pki is not null)
+            {
+                var agentAddress = IPAddress.Parse(options.AgentListenAddress.Length > 0 ? options.AgentListenAddress : options.ListenAddress);
+                k.Listen(agentAddress, options.AgentPort, l =>
+                {
+                    l.Protocols = Microsoft.AspNetCore.Server.Kestrel.Core.HttpProtocols.Http2;
+                    l.UseHttps(h =>
+                    {
+                        h.ServerCertificate = pki.Server;
+                        h.ClientCertificateMode = Microsoft.AspNetCore.Server.Kestrel.Https.ClientCertificateMode.AllowCertificate;
+                        // Chain and host checks are the hub's (AgentPki.HostOf): accept here, decide there.
+                        h.ClientCertificateValidation = (_, _, _) => true;
+                    });
+                });
+            }
         });
 
         var loggerFactory = LoggerFactory.Create(b => { if (logging is not null) logging(b); else AddConsoleLogging(b, options.LogFormat); });
@@ -99,7 +124,11 @@ public sealed class FrontendServer : IAsyncDisposable
 
         Cloud? cloud = null;
         Func<Cloud> cloudRef = () => cloud ?? throw new InvalidOperationException("front-end not started");
-        var runner = new DriverRunner(cloudRef, [new DummyVmDriver(TimeSpan.FromSeconds(options.DummyActionDelay), time)], loggerFactory.CreateLogger<DriverRunner>());
+        var hub = pki is null ? null : new AgentHub(cloudRef, pki, monitoring, options, time, loggerFactory.CreateLogger<AgentHub>());
+        var vmDrivers = new List<IVmDriver> { new DummyVmDriver(TimeSpan.FromSeconds(options.DummyActionDelay), time) };
+        if (hub is not null)
+            vmDrivers.AddRange(new[] { "kvm", "lxc" }.Select(n => new AgentVmDriver(n, hub, cloudRef, TimeSpan.FromSeconds(options.AgentActionTimeout))));
+        var runner = new DriverRunner(cloudRef, vmDrivers, loggerFactory.CreateLogger<DriverRunner>());
         var bus = new CommandBus(snapshot, new StoreChangeLog(store), time, loggerFactory.CreateLogger<CommandBus>());
         cloud = new Cloud(bus, settings, time, runner);
 
@@ -114,6 +143,13 @@ public sealed class FrontendServer : IAsyncDisposable
         services.AddSingleton<IDriverDispatcher>(runner);
         services.AddHostedService(sp => runner);
         services.AddSingleton<IHostProbe>(new DummyHostProbe(options.DummyHostCpu, options.DummyHostMemoryMb, options.DummyHostDiskMb));
+        if (hub is not null)
+        {
+            services.AddSingleton(hub);
+            services.AddSingleton(pki!);
+            foreach (var n in new[] { "kvm", "qemu", "lxc" }) services.AddSingleton<IHostProbe>(new AgentHostProbe(n, hub, options, time));
+            services.AddGrpc();
+        }
         services.AddSingleton<Func<Cloud>>(cloudRef);
         services.AddSingleton<HostMonitor>();
         services.AddHostedService(sp => sp.GetRequiredService<HostMonitor>());
@@ -124,7 +160,22 @@ public sealed class FrontendServer : IAsyncDisposable
         services.AddHostedService(sp => sp.GetRequiredService<SchedulerService>());
         var renderContext = new RenderContext(monitoring, settings.DefaultUserQuotas, settings.DefaultGroupQuotas);
         services.AddSingleton(new XmlCache(renderContext));
-        services.AddSingleton(sp => new OneMethods(cloud, () => SystemConfigFor(options, settings), () => new RaftStatus(), monitoring));
+        services.AddSingleton(sp =>
+        {
+            var methods = new OneMethods(cloud, () => SystemConfigFor(options, settings), () => new RaftStatus(), monitoring);
+            if (pki is not null)
+            {
+                // EdgeCloud extension: one.host.jointoken(session, host id, lifetime seconds) → a one-time join token for the host's agent.
+                methods.Extend("one.host.jointoken", async (c, a, ct) =>
+                {
+                    var hostId = a.Int(0);
+                    var ttl = a.Int(1, 3600);
+                    var secret = await cloud.HostJoinSecretAsync(c, hostId, TimeSpan.FromSeconds(ttl), ct).ConfigureAwait(false);
+                    return Reply.Of(pki.JoinToken(hostId, secret));
+                });
+            }
+            return methods;
+        });
         services.AddSingleton<XmlRpcEndpoint>();
 
         var web = builder.Build();
@@ -134,6 +185,7 @@ public sealed class FrontendServer : IAsyncDisposable
         var endpointHandler = web.Services.GetRequiredService<XmlRpcEndpoint>();
         web.MapPost("/RPC2", endpointHandler.HandleAsync);
         web.MapPost("/", endpointHandler.HandleAsync);
+        if (hub is not null) web.MapGrpcService<AgentHub>();
 
         // First start: oneadmin with a random password, written to DATA/one_auth as OpenNebula does.
         var oneAuth = Path.Combine(dataDir, "one_auth");
@@ -161,12 +213,16 @@ public sealed class FrontendServer : IAsyncDisposable
             await ShutdownAsync(web, bus, store).ConfigureAwait(false);
             throw new InvalidOperationException(ex.Message, ex);
         }
-        var address = web.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        var addresses = web.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses;
+        var address = addresses.First(a => a.StartsWith("http://", StringComparison.Ordinal));
         var endpoint = new Uri(new Uri(address.Replace("[::]", "127.0.0.1", StringComparison.Ordinal)), "/RPC2");
+        var agentAddress = addresses.FirstOrDefault(a => a.StartsWith("https://", StringComparison.Ordinal));
+        var agentEndpoint = agentAddress is null ? null : new Uri(agentAddress.Replace("[::]", "127.0.0.1", StringComparison.Ordinal).Replace("0.0.0.0", "127.0.0.1", StringComparison.Ordinal));
         ResumeInterrupted(cloud, runner, logger);
         logger.LogInformation("EdgeCloud front-end ready on {Endpoint} (store: {Backend}, data: {DataDir}, {Objects} objects)",
             endpoint, store.Backend, dataDir, stored.Objects.Count);
-        return new FrontendServer(web, store, bus, cloud, endpoint, oneAuth, logger);
+        if (agentEndpoint is not null) logger.LogInformation("Host agents join and connect at {AgentEndpoint}", agentEndpoint);
+        return new FrontendServer(web, store, bus, cloud, endpoint, oneAuth, logger) { AgentEndpoint = agentEndpoint };
     }
 
     /// <summary>
@@ -179,9 +235,11 @@ public sealed class FrontendServer : IAsyncDisposable
         foreach (var vm in cloud.State.All<Vm>(ObjectType.Vm))
         {
             if (vm.State != VmState.ACTIVE || vm.LastHistory is not { } h) continue;
-            var op = VmLifeCycle.DefaultOp(vm.LcmState);
+            if (!VmLifeCycle.IsTransient(vm.LcmState)) continue;
+            // The action as it was sent (same id: an agent that already ran it answers without running it again).
+            var op = vm.DriverOp ?? VmLifeCycle.DefaultOp(vm.LcmState);
             if (op is null) continue;
-            runner.Enqueue(new DriverRequest(vm.Id, op.Value, h.Hid, h.Seq));
+            runner.Enqueue(new DriverRequest(vm.Id, op.Value, h.Hid, h.Seq, vm.DriverOp is null ? "" : vm.DriverArgument, vm.DriverActions));
             n++;
         }
         if (n > 0) logger.LogInformation("Resumed {Count} interrupted VM actions", n);
@@ -191,7 +249,7 @@ public sealed class FrontendServer : IAsyncDisposable
     /// One line per event: JSON lines (timestamp, level, category, message and every structured field)
     /// when the output is not a terminal or "json" is asked for; readable single lines on a terminal.
     /// </summary>
-    private static void AddConsoleLogging(ILoggingBuilder logging, string format)
+    public static void AddConsoleLogging(ILoggingBuilder logging, string format)
     {
         var json = format switch
         {

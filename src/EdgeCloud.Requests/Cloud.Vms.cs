@@ -347,8 +347,11 @@ public sealed partial class Cloud
                 if (unknown) { lc.Enter(tx, vm, VmState.ACTIVE, LcmState.BOOT_UNKNOWN); break; }
                 if (!running) throw bad();
                 var h = vm.LastHistory!;
-                var req = new DriverRequest(vm.Id, action == "reboot" ? DriverOp.Reboot : DriverOp.Reset, h.Hid, h.Seq);
-                tx.Put(MarkAction(vm, action == "reboot" ? VmAction.Reboot : VmAction.RebootHard));
+                var rebooted = MarkAction(vm, action == "reboot" ? VmAction.Reboot : VmAction.RebootHard);
+                var rebootOp = action == "reboot" ? DriverOp.Reboot : DriverOp.Reset;
+                rebooted = rebooted with { DriverActions = rebooted.DriverActions + 1, DriverOp = rebootOp, DriverArgument = "" };
+                var req = new DriverRequest(vm.Id, rebootOp, h.Hid, h.Seq, "", rebooted.DriverActions);
+                tx.Put(rebooted);
                 tx.AfterCommit(() => drivers.Enqueue(req));
                 break;
             case "resched" or "unresched":

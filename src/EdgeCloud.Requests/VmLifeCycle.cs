@@ -108,13 +108,14 @@ public sealed class VmLifeCycle(IDriverDispatcher drivers, CloudSettings setting
         var before = vm;
         vm = vm with { PrevState = vm.State, PrevLcmState = vm.LcmState, State = state, LcmState = state == VmState.ACTIVE ? lcm : LcmState.LCM_INIT };
         vm = Bookkeeping(tx, before, vm);
-        tx.Put(vm);
         op ??= state == VmState.ACTIVE ? DefaultOp(lcm) : null;
         if (op is { } o && vm.LastHistory is { } h)
         {
-            var request = new DriverRequest(vm.Id, o, h.Hid, h.Seq, argument);
+            vm = vm with { DriverActions = vm.DriverActions + 1, DriverOp = o, DriverArgument = argument };
+            var request = new DriverRequest(vm.Id, o, h.Hid, h.Seq, argument, vm.DriverActions);
             tx.AfterCommit(() => drivers.Enqueue(request));
         }
+        tx.Put(vm);
         return vm;
     }
 

@@ -30,7 +30,7 @@ public sealed class CloudFixture : IAsyncLifetime
     {
         Directory.CreateDirectory(Home);
         _server = await FrontendServer.StartAsync(
-            new FrontendOptions { DataDir = Path.Combine(_dir, "data"), Port = 0, DummyActionDelay = 0.01, MonitorInterval = 1, SchedulerInterval = 1 },
+            new FrontendOptions { DataDir = Path.Combine(_dir, "data"), Port = 0, AgentPort = 0, DummyActionDelay = 0.01, MonitorInterval = 1, SchedulerInterval = 1 },
             logging: _ => { });
         await File.WriteAllTextAsync(AuthFile, Server.OneAdminSession + "\n");
         Client = new OneClient(Server.Endpoint, Server.OneAdminSession);

@@ -50,6 +50,8 @@ public sealed class FrontendProcess : IAsyncDisposable
     {
         var dll = Path.Combine(AppContext.BaseDirectory, "edgecloud.dll");
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        // Each front-end gets its own agent port too (several run at once; the default 2634 would clash).
+        if (!extra.Contains("--agent-port")) extra = [.. extra, "--agent-port", FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture)];
         foreach (var a in new[] { dll, "frontend", "--data", dataDir, "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture) }.Concat(extra))
             psi.ArgumentList.Add(a);
         var p = Process.Start(psi) ?? throw new InvalidOperationException("could not start edgecloud");

@@ -19,6 +19,7 @@ public sealed class FrontendHandle : IAsyncDisposable
     {
         DataDir = dataDir,
         Port = 0,
+        AgentPort = 0,
         DummyActionDelay = 0.01,
         MonitorInterval = 1,
         SchedulerInterval = 1,
@@ -118,7 +119,7 @@ public sealed class FrontendHandle : IAsyncDisposable
         }, ct);
         _server = server;
         // Keep the port across restarts, as an operator's front-end keeps its port.
-        Options = Options with { Port = server.Endpoint.Port };
+        Options = Options with { Port = server.Endpoint.Port, AgentPort = server.AgentEndpoint?.Port ?? Options.AgentPort };
         _admin = new OneClient(server.Endpoint, server.OneAdminSession, options: new OneClientOptions { Timeout = TimeSpan.FromSeconds(60) });
     }
 

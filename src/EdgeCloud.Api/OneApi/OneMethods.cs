@@ -41,6 +41,12 @@ public sealed class OneMethods
 
     private void Add(string name, OneMethod m) => _methods.Add(name, m);
 
+    /// <summary>
+    /// Adds a method the composition root provides (EdgeCloud extensions that need front-end parts the
+    /// API layer does not know, e.g. one.host.jointoken needs the agents' CA). Names must be new.
+    /// </summary>
+    public void Extend(string name, OneMethod method) => _methods.Add(name, method);
+
     private static Task<Reply> Done(int id) => Task.FromResult<Reply>(new IntReply(id));
 
     private static async Task<Reply> Id(Task<int> t) => new IntReply(await t.ConfigureAwait(false));

@@ -31,8 +31,16 @@ public enum DriverOp
     DiskResize,
 }
 
-/// <summary>One driver action for one VM. <see cref="Seq"/> is the VM's history sequence it belongs to.</summary>
-public sealed record DriverRequest(int VmId, DriverOp Op, int HostId, int Seq, string Argument = "");
+/// <summary>
+/// One driver action for one VM. <see cref="Seq"/> is the VM's history sequence it belongs to;
+/// <see cref="ActionId"/> numbers the VM's driver actions (Vm.DriverActions when it was asked), so
+/// <see cref="CommandId"/> names one action everywhere: an agent that sees the same id twice (a resend
+/// after a reconnect or a front-end restart) answers it again without executing it again.
+/// </summary>
+public sealed record DriverRequest(int VmId, DriverOp Op, int HostId, int Seq, string Argument = "", long ActionId = 0)
+{
+    public string CommandId => $"vm{VmId}.{ActionId}.{Seq}.{Op}";
+}
 
 /// <summary>The answer of a driver action.</summary>
 public sealed record DriverReply(bool Success, string Message = "", string DeployId = "");

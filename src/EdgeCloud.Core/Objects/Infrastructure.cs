@@ -43,6 +43,12 @@ public sealed record Host : PoolObject
     public ImmutableSortedSet<int> Vms { get; init; } = [];
     /// <summary>Epoch seconds of the last successful monitoring that changed the stored state.</summary>
     public long LastMonitored { get; init; }
+    /// <summary>SHA-256 (hex) of the host's pending one-time agent join secret; empty when none is pending.</summary>
+    public string JoinSecretHash { get; init; } = "";
+    /// <summary>Epoch seconds after which the pending join secret is refused.</summary>
+    public long JoinSecretExpires { get; init; }
+    /// <summary>Serial number of the certificate the host's agent was issued (empty before it joined).</summary>
+    public string AgentCertificate { get; init; } = "";
 }
 
 public sealed record Datastore : OwnedObject

@@ -50,6 +50,11 @@ public sealed record Vm : OwnedObject
     public long Stime { get; init; }
     public long Etime { get; init; }
     public string DeployId { get; init; } = "";
+    /// <summary>How many driver actions the VM has been sent: the id of the latest (see DriverRequest.ActionId).</summary>
+    public long DriverActions { get; init; }
+    /// <summary>The latest driver action asked for and its argument, so an interrupted one can be sent again as it was.</summary>
+    public Drivers.DriverOp? DriverOp { get; init; }
+    public string DriverArgument { get; init; } = "";
     public Template UserTemplate { get; init; } = new();
     public ImmutableList<HistoryRecord> History { get; init; } = [];
     public ImmutableList<VmSnapshot> Snapshots { get; init; } = [];

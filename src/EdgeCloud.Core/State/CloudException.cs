@@ -31,6 +31,8 @@ public sealed class CloudException(ErrorCode code, string message, int objectId 
 
     public static CloudException Action(string message, int id = -1) => new(ErrorCode.Action, message, id);
 
+    public static CloudException Authentication(string message) => new(ErrorCode.Authentication, message);
+
     public static CloudException Api(string message, int id = -1) => new(ErrorCode.RpcApi, message, id);
 
     public static CloudException Internal(string message, int id = -1) => new(ErrorCode.Internal, message, id);

@@ -11,6 +11,7 @@ public static class EdgeCloudCommand
     {
         var root = new RootCommand("EdgeCloud: an edge cloud manager that speaks OpenNebula's API.");
         root.Subcommands.Add(FrontendCommand());
+        root.Subcommands.Add(AgentCommand.Build());
         foreach (var command in Client.ClientCommands.All()) root.Subcommands.Add(command);
         // "@1 VM/* USE" is an ACL rule, not a response file: no @file expansion.
         var parse = root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
@@ -36,9 +37,10 @@ public static class EdgeCloudCommand
         var data = new Option<string>("--data") { Description = "Directory that holds this front-end's whole state", Required = true };
         var port = new Option<int?>("--port") { Description = "XML-RPC port (default 2633)" };
         var listen = new Option<string?>("--listen") { Description = "Address to listen on (default 127.0.0.1)" };
+        var agentPort = new Option<int?>("--agent-port") { Description = "Port host agents connect to (gRPC, mutual TLS; default 2634; -1 disables it)" };
         var db = new Option<string?>("--db") { Description = "Database: a PostgreSQL connection string (default: SQLite file in --data)" };
         var config = new Option<FileInfo?>("--config") { Description = "YAML file with more settings (see docs/configuration.md)" };
-        var cmd = new Command("frontend", "Run a front-end: API, scheduler, monitor and life-cycle management") { data, port, listen, db, config };
+        var cmd = new Command("frontend", "Run a front-end: API, scheduler, monitor and life-cycle management") { data, port, listen, agentPort, db, config };
         cmd.SetAction(async (parse, ct) =>
         {
             FrontendOptions options;
@@ -48,6 +50,7 @@ public static class EdgeCloudCommand
                 if (parse.GetValue(config) is { } file) options = ConfigFile.Apply(options, file.FullName);
                 if (parse.GetValue(port) is int p) options = options with { Port = p };
                 if (parse.GetValue(listen) is { } l) options = options with { ListenAddress = l };
+                if (parse.GetValue(agentPort) is int ap) options = options with { AgentPort = ap };
                 if (parse.GetValue(db) is { } d) options = options with { Database = d };
             }
             catch (Exception ex) when (ex is InvalidDataException or IOException or ArgumentException)
@@ -79,6 +82,7 @@ public static class EdgeCloudCommand
         {
             Console.WriteLine($"endpoint: {server.Endpoint}");
             Console.WriteLine($"credentials: {server.OneAuthPath}");
+            if (server.AgentEndpoint is { } agents) Console.WriteLine($"agents: {agents}");
             try { await Task.Delay(Timeout.Infinite, stop.Token).ConfigureAwait(false); }
             catch (OperationCanceledException) { }
             await server.StopAsync().ConfigureAwait(false);

@@ -65,7 +65,22 @@ public static class HostCommands
         Verbs.Call(Kind, "enable", "Enable hosts (the scheduler may place VMs there)", "status", 0),
         Verbs.Call(Kind, "disable", "Disable hosts (no new VMs; monitoring goes on)", "status", 1),
         Verbs.Call(Kind, "offline", "Take hosts offline (no new VMs, no monitoring)", "status", 2),
+        JoinToken(),
     ]);
+
+    private static Option<int?> TtlOption() => new("--ttl") { Description = "Seconds the join token stays valid (default 3600)", HelpName = "SECONDS" };
+
+    /// <summary><c>host join-token HOST</c>: a one-time token for <c>edgecloud agent --join-token</c>.</summary>
+    private static Command JoinToken()
+    {
+        var host = new Argument<string>("HOST") { Description = "Host name or id" };
+        var ttl = TtlOption();
+        return Verbs.Make("join-token", "Print a one-time token that lets the host's agent join (edgecloud agent --join-token)", [host, ttl], async c =>
+        {
+            var id = await c.ResolveAsync(Kind, c.Get(host)!).ConfigureAwait(false);
+            CliContext.Out.WriteLine(await c.Client.CallStringAsync("one.host.jointoken", [id, c.Get(ttl) ?? 3600], c.Ct).ConfigureAwait(false));
+        });
+    }
 
     private static Command Create()
     {
@@ -73,12 +88,17 @@ public static class HostCommands
         var im = Verbs.Text("--im", "Information (monitoring) driver, e.g. dummy or kvm", "DRIVER", "-i");
         var vm = Verbs.Text("--vm", "Virtualization driver, e.g. dummy or kvm", "DRIVER", "-v");
         var cluster = Verbs.Text("--cluster", "Cluster to add it to (default: the default cluster)", "CLUSTER", "-c");
+        var join = Verbs.Flag("--join-token", "Also print a one-time join token for the host's agent");
+        var ttl = TtlOption();
         im.Required = true;
         vm.Required = true;
-        return Verbs.Make("create", "Add a host", [name, im, vm, cluster], async c =>
+        return Verbs.Make("create", "Add a host", [name, im, vm, cluster, join, ttl], async c =>
         {
             var cid = c.Get(cluster) is { } cl ? await c.ResolveAsync(ClusterCommands.Kind, cl).ConfigureAwait(false) : -1;
-            Verbs.PrintId(await c.CallIntAsync("one.host.allocate", c.Get(name)!, c.Get(im)!, c.Get(vm)!, cid).ConfigureAwait(false));
+            var id = await c.CallIntAsync("one.host.allocate", c.Get(name)!, c.Get(im)!, c.Get(vm)!, cid).ConfigureAwait(false);
+            Verbs.PrintId(id);
+            if (c.Get(join))
+                CliContext.Out.WriteLine("JOIN TOKEN: " + await c.Client.CallStringAsync("one.host.jointoken", [id, c.Get(ttl) ?? 3600], c.Ct).ConfigureAwait(false));
         });
     }
 }

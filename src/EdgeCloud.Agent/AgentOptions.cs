@@ -1,0 +1,23 @@
+namespace EdgeCloud.Agent;
+
+/// <summary>Settings of one host agent (flags of <c>edgecloud agent</c>).</summary>
+public sealed record AgentOptions
+{
+    /// <summary>Directory of the agent's whole local state: identity, VM specs and desired states, journal, VM disks.</summary>
+    public required string DataDir { get; init; }
+
+    /// <summary>The front-end's agent endpoint, https://HOST:2634. Remembered after the first join.</summary>
+    public string FrontendUrl { get; init; } = "";
+
+    /// <summary>One-time join token (first start only; later starts use the certificate it earned).</summary>
+    public string JoinToken { get; init; } = "";
+
+    /// <summary>Seconds between monitoring pushes (the front-end's Welcome may set it).</summary>
+    public double MonitorInterval { get; init; } = 10;
+
+    /// <summary>Seconds an ACPI shutdown may take before the VM is powered off hard.</summary>
+    public double ShutdownTimeout { get; init; } = 60;
+
+    /// <summary>Longest wait between reconnection attempts.</summary>
+    public double MaxReconnectDelay { get; init; } = 10;
+}

@@ -1,0 +1,181 @@
+using System.Text.Json;
+using System.Threading.Channels;
+using EdgeCloud.AgentProtocol;
+using EdgeCloud.Core.Drivers;
+using Grpc.Core;
+using Microsoft.Extensions.Logging;
+
+namespace EdgeCloud.Agent;
+
+/// <summary>
+/// The agent's life: keep one stream open to the front-end (dialled by the agent, reconnected with
+/// backoff), run the commands that come down, send results (journaled first, resent until
+/// acknowledged), and push monitoring on an interval. While the front-end is away nothing stops:
+/// VMs keep running, results wait in the journal, and the state is reported when the link returns.
+/// </summary>
+public sealed class AgentService(AgentIdentity identity, LocalState state, CommandExecutor executor, HostFactsReader facts, AgentOptions options, ILogger logger)
+{
+    public const string Version = "1.0";
+
+    private TimeSpan _monitorInterval = TimeSpan.FromSeconds(options.MonitorInterval);
+    private readonly Dictionary<string, (long CpuNs, long At)> _cpu = new(StringComparer.Ordinal);
+
+    /// <summary>True while a stream is open (for tests and the status line).</summary>
+    public bool Connected { get; private set; }
+
+    public async Task RunAsync(CancellationToken ct)
+    {
+        logger.LogInformation("Agent of host {HostId} ({Host}) starting: front-end {Url}, {Vms} VMs in local state",
+            identity.HostId, identity.HostName, identity.FrontendUrl, state.Vms.Count);
+        var delay = TimeSpan.FromMilliseconds(250);
+        while (!ct.IsCancellationRequested)
+        {
+            var started = DateTimeOffset.UtcNow;
+            try
+            {
+                await SessionAsync(ct).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex) when (ex is RpcException or IOException or HttpRequestException or OperationCanceledException or InvalidOperationException)
+            {
+                logger.LogWarning("Front-end stream lost: {Reason}; reconnecting in {Delay:0.0} s", Short(ex), delay.TotalSeconds);
+            }
+            finally
+            {
+                Connected = false;
+            }
+            if (DateTimeOffset.UtcNow - started > TimeSpan.FromSeconds(30)) delay = TimeSpan.FromMilliseconds(250); // it was up a while: retry fast
+            try { await Task.Delay(delay, ct).ConfigureAwait(false); }
+            catch (OperationCanceledException) { return; }
+            delay = TimeSpan.FromMilliseconds(Math.Min(options.MaxReconnectDelay * 1000, delay.TotalMilliseconds * 2));
+        }
+    }
+
+    private static string Short(Exception ex) => ex is RpcException r ? $"{r.StatusCode}: {r.Status.Detail}" : ex.Message;
+
+    private async Task SessionAsync(CancellationToken ct)
+    {
+        using var channel = identity.OpenChannel();
+        var client = new HostAgent.HostAgentClient(channel);
+        using var session = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        using var call = client.Connect(cancellationToken: session.Token);
+        var outbox = Channel.CreateUnbounded<AgentMessage>(new UnboundedChannelOptions { SingleReader = true });
+        var writer = WriteLoopAsync(call.RequestStream, outbox.Reader, session.Token);
+
+        outbox.Writer.TryWrite(new AgentMessage { Hello = new Hello { HostId = identity.HostId, AgentVersion = Version, Hypervisors = { executor.Hypervisor.Name } } });
+        // Results the front-end has not acknowledged (it may have restarted, or the link broke).
+        foreach (var r in state.Unacked) outbox.Writer.TryWrite(new AgentMessage { Result = r.ToMessage() });
+        var monitor = MonitorLoopAsync(outbox.Writer, session.Token);
+        try
+        {
+            await foreach (var message in call.ResponseStream.ReadAllAsync(session.Token).ConfigureAwait(false))
+            {
+                switch (message.BodyCase)
+                {
+                    case FrontendMessage.BodyOneofCase.Welcome:
+                        Connected = true;
+                        if (message.Welcome.MonitorIntervalSeconds > 0) _monitorInterval = TimeSpan.FromSeconds(message.Welcome.MonitorIntervalSeconds);
+                        logger.LogInformation("Connected to the front-end as host {HostId}", message.Welcome.HostId);
+                        break;
+                    case FrontendMessage.BodyOneofCase.Command:
+                        _ = RunCommandAsync(message.Command, outbox.Writer, ct);
+                        break;
+                    case FrontendMessage.BodyOneofCase.Ack:
+                        foreach (var id in message.Ack.CommandIds) state.Ack(id);
+                        break;
+                }
+            }
+        }
+        finally
+        {
+            outbox.Writer.TryComplete();
+            await session.CancelAsync().ConfigureAwait(false);
+            try { await Task.WhenAll(writer, monitor).ConfigureAwait(false); } catch (Exception) { /* the session is over either way */ }
+        }
+        throw new IOException("the front-end closed the stream");
+    }
+
+    private static async Task WriteLoopAsync(IClientStreamWriter<AgentMessage> stream, ChannelReader<AgentMessage> outbox, CancellationToken ct)
+    {
+        await foreach (var m in outbox.ReadAllAsync(ct).ConfigureAwait(false))
+            await stream.WriteAsync(m, ct).ConfigureAwait(false);
+    }
+
+    private async Task RunCommandAsync(Command command, ChannelWriter<AgentMessage> outbox, CancellationToken ct)
+    {
+        // The command runs to its end even if this stream breaks meanwhile: its result is journaled
+        // and sent on the next connection.
+        var result = await executor.ExecuteAsync(command, ct).ConfigureAwait(false);
+        outbox.TryWrite(new AgentMessage { Result = result.ToMessage() });
+    }
+
+    private async Task MonitorLoopAsync(ChannelWriter<AgentMessage> outbox, CancellationToken ct)
+    {
+        while (!ct.IsCancellationRequested)
+        {
+            try
+            {
+                outbox.TryWrite(new AgentMessage { Monitoring = await SampleAsync(ct).ConfigureAwait(false) });
+            }
+            catch (Exception ex) when (ex is HostDriverException or IOException)
+            {
+                logger.LogWarning("Monitoring failed: {Reason}", ex.Message);
+            }
+            try { await Task.Delay(_monitorInterval, ct).ConfigureAwait(false); }
+            catch (OperationCanceledException) { return; }
+        }
+    }
+
+    /// <summary>
+    /// One monitoring sample: host facts, and every VM the agent keeps or finds. A VM wanted running whose
+    /// domain is gone is reported "missing"; VMs with an action under way, or changed after the domain list
+    /// was taken, are left out (their action's result speaks for them).
+    /// </summary>
+    public async Task<AgentProtocol.Monitoring> SampleAsync(CancellationToken ct)
+    {
+        var listedAt = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        var domains = (await executor.Hypervisor.ListAsync(ct).ConfigureAwait(false)).ToDictionary(d => d.Name, StringComparer.Ordinal);
+        var hvFacts = await executor.Hypervisor.FactsAsync(ct).ConfigureAwait(false);
+        var hostFacts = facts.Read(executor.Hypervisor.Name, hvFacts);
+        var m = new AgentProtocol.Monitoring { Timestamp = DateTimeOffset.UtcNow.ToUnixTimeSeconds(), HostFactsJson = JsonSerializer.Serialize(hostFacts, LocalState.Json) };
+        var known = new HashSet<int>();
+        foreach (var vm in state.Vms)
+        {
+            known.Add(vm.Spec.VmId);
+            if (executor.IsBusy(vm.Spec.VmId) || vm.ChangedAt > listedAt) continue;
+            if (domains.TryGetValue(vm.Spec.DomainName, out var d))
+                m.Vms.Add(new VmReport { VmId = vm.Spec.VmId, State = StateName(d.State), DomainStatusJson = JsonSerializer.Serialize(WithCpu(d), LocalState.Json) });
+            else if (vm.Desired == DesiredState.Running)
+                m.Vms.Add(new VmReport { VmId = vm.Spec.VmId, State = "missing" });
+        }
+        // Domains named one-N that the agent does not keep (e.g. its state was lost): reported as found.
+        foreach (var d in domains.Values)
+            if (d.Name.StartsWith("one-", StringComparison.Ordinal) && int.TryParse(d.Name.AsSpan(4), out var id) && !known.Contains(id))
+                m.Vms.Add(new VmReport { VmId = id, State = StateName(d.State), DomainStatusJson = JsonSerializer.Serialize(WithCpu(d), LocalState.Json) });
+        return m;
+    }
+
+    private static string StateName(DomainState s) => s switch
+    {
+        DomainState.Running => "running",
+        DomainState.Paused => "paused",
+        DomainState.Shutoff => "shutoff",
+        DomainState.Crashed => "crashed",
+        _ => "missing",
+    };
+
+    /// <summary>CPU percent from two samples of the domain's CPU time (when the driver did not compute it).</summary>
+    private DomainStatus WithCpu(DomainStatus d)
+    {
+        if (d.CpuPercent > 0 || d.CpuTimeNs <= 0) return d;
+        var now = Environment.TickCount64;
+        var pct = 0.0;
+        if (_cpu.TryGetValue(d.Name, out var last) && now > last.At && d.CpuTimeNs >= last.CpuNs)
+            pct = (d.CpuTimeNs - last.CpuNs) / 1e6 / (now - last.At) * 100;
+        _cpu[d.Name] = (d.CpuTimeNs, now);
+        return d with { CpuPercent = Math.Round(pct, 2) };
+    }
+}

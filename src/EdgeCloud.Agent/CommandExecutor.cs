@@ -1,0 +1,211 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Text.Json;
+using EdgeCloud.AgentProtocol;
+using EdgeCloud.Core.Drivers;
+using Microsoft.Extensions.Logging;
+
+namespace EdgeCloud.Agent;
+
+/// <summary>
+/// Runs the front-end's commands on this host, one at a time per VM, in the driver order storage →
+/// network (pre) → hypervisor → network (post). Every result is journaled by command id before it is
+/// sent: a command seen again (resent after a reconnect or a front-end restart) is answered from the
+/// journal and never executed twice. The VM's spec and desired state are kept in <see cref="LocalState"/>.
+/// </summary>
+public sealed class CommandExecutor(LocalState state, IHypervisor hypervisor, IHostNetwork? network, LocalDisks disks, AgentOptions options, ILogger logger)
+{
+    private readonly ConcurrentDictionary<int, SemaphoreSlim> _locks = new();
+    private readonly ConcurrentDictionary<string, Task<LocalState.CommandResultData>> _running = new(StringComparer.Ordinal);
+
+    public IHypervisor Hypervisor => hypervisor;
+
+    /// <summary>VMs with an action under way (monitoring leaves them to the action's result).</summary>
+    public bool IsBusy(int vmId) => _locks.TryGetValue(vmId, out var l) && l.CurrentCount == 0;
+
+    public Task<LocalState.CommandResultData> ExecuteAsync(Command command, CancellationToken ct)
+    {
+        if (state.Result(command.CommandId) is { } done)
+        {
+            logger.LogInformation("Command {CommandId} was already executed: answering from the journal", command.CommandId);
+            return Task.FromResult(done.Result);
+        }
+        // The same command twice at once (a resend while it runs): one execution, both get its result.
+        return _running.GetOrAdd(command.CommandId, _ => RunAsync(command, ct));
+    }
+
+    private async Task<LocalState.CommandResultData> RunAsync(Command command, CancellationToken ct)
+    {
+        var gate = _locks.GetOrAdd(command.VmId, _ => new SemaphoreSlim(1, 1));
+        await gate.WaitAsync(ct).ConfigureAwait(false);
+        LocalState.CommandResultData result;
+        try
+        {
+            var started = DateTimeOffset.UtcNow;
+            try
+            {
+                var deployId = await ApplyAsync(command, ct).ConfigureAwait(false);
+                result = new(command.CommandId, true, "", deployId);
+                logger.LogInformation("VM {VmId}: {Op} done in {Ms} ms", command.VmId, command.Op, (DateTimeOffset.UtcNow - started).TotalMilliseconds.ToString("0", CultureInfo.InvariantCulture));
+            }
+            catch (Exception ex) when (ex is HostDriverException or IOException or UnauthorizedAccessException or JsonException or ArgumentException or InvalidOperationException)
+            {
+                logger.LogWarning("VM {VmId}: {Op} failed: {Reason}", command.VmId, command.Op, ex.Message);
+                result = new(command.CommandId, false, ex.Message, "");
+            }
+            state.Record(result);
+            return result;
+        }
+        finally
+        {
+            gate.Release();
+            _running.TryRemove(command.CommandId, out _);
+        }
+    }
+
+    /// <summary>The spec with its paths made absolute on this host (the front-end sends them relative to DATA).</summary>
+    public VmSpec Resolve(VmSpec spec)
+    {
+        var vmDir = Path.IsPathRooted(spec.VmDir) ? spec.VmDir : Path.Combine(state.DataDir, spec.VmDir);
+        return spec with
+        {
+            VmDir = vmDir,
+            Disks = spec.Disks.Select(d => d with { Path = Path.IsPathRooted(d.Path) ? d.Path : Path.Combine(vmDir, d.Path) }).ToList(),
+        };
+    }
+
+    private async Task<string> ApplyAsync(Command command, CancellationToken ct)
+    {
+        if (!Enum.TryParse<DriverOp>(command.Op, out var op)) throw new ArgumentException($"Unknown command \"{command.Op}\" (is the agent older than the front-end?).");
+        var spec = command.SpecJson.Length > 0
+            ? Resolve(JsonSerializer.Deserialize<VmSpec>(command.SpecJson, LocalState.Json) ?? throw new ArgumentException("The command carries no VM spec."))
+            : state.Vm(command.VmId)?.Spec ?? throw new ArgumentException($"VM {command.VmId} is not known on this host.");
+        if (spec.VmId != command.VmId) throw new ArgumentException($"The spec is for VM {spec.VmId}, the command for VM {command.VmId}.");
+        var domain = spec.DomainName;
+        var arg = int.TryParse(command.Argument, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) ? n : -1;
+        var shutdownTimeout = TimeSpan.FromSeconds(options.ShutdownTimeout);
+
+        switch (op)
+        {
+            case DriverOp.Prolog:
+            case DriverOp.PrologMigrate:
+                Keep(spec, DesiredState.Stopped);
+                foreach (var d in spec.Disks) await disks.PrepareAsync(spec, d, ct).ConfigureAwait(false);
+                return "";
+            case DriverOp.Deploy:
+                foreach (var d in spec.Disks) await disks.PrepareAsync(spec, d, ct).ConfigureAwait(false);
+                Keep(spec, DesiredState.Running);
+                await NetworkPreAsync(spec, ct).ConfigureAwait(false);
+                var id = await hypervisor.DeployAsync(spec, ct).ConfigureAwait(false);
+                await NetworkPostAsync(spec, ct).ConfigureAwait(false);
+                return id;
+            case DriverOp.Restore:
+                Keep(spec, DesiredState.Running);
+                await NetworkPreAsync(spec, ct).ConfigureAwait(false);
+                await hypervisor.RestoreAsync(spec, Checkpoint(spec), ct).ConfigureAwait(false);
+                await NetworkPostAsync(spec, ct).ConfigureAwait(false);
+                return domain;
+            case DriverOp.Shutdown:
+                Keep(spec, DesiredState.Stopped);
+                await hypervisor.ShutdownAsync(domain, shutdownTimeout, ct).ConfigureAwait(false);
+                return domain;
+            case DriverOp.Cancel:
+                Keep(spec, DesiredState.Stopped);
+                await hypervisor.DestroyAsync(domain, ct).ConfigureAwait(false);
+                return domain;
+            case DriverOp.Save:
+                Keep(spec, DesiredState.Stopped);
+                await hypervisor.SaveAsync(domain, Checkpoint(spec), ct).ConfigureAwait(false);
+                return domain;
+            case DriverOp.Reboot:
+                await hypervisor.RebootAsync(domain, ct).ConfigureAwait(false);
+                return domain;
+            case DriverOp.Reset:
+                await hypervisor.ResetAsync(domain, ct).ConfigureAwait(false);
+                return domain;
+            case DriverOp.Epilog:
+                await hypervisor.DestroyAsync(domain, ct).ConfigureAwait(false);
+                if (network is not null) await network.CleanAsync(spec.VmId, spec.Nics, NicsInUse(spec.VmId), ct).ConfigureAwait(false);
+                state.RemoveVm(spec.VmId);
+                if (Directory.Exists(spec.VmDir)) Directory.Delete(spec.VmDir, recursive: true);
+                return "";
+            case DriverOp.AttachDisk:
+            {
+                var disk = spec.Disks.FirstOrDefault(d => d.DiskId == arg) ?? throw new ArgumentException($"Disk {command.Argument} is not in the VM's spec.");
+                await disks.PrepareAsync(spec, disk, ct).ConfigureAwait(false);
+                Keep(spec, Desired(spec));
+                if (await IsRunningAsync(domain, ct).ConfigureAwait(false)) await hypervisor.AttachDiskAsync(domain, disk, ct).ConfigureAwait(false);
+                return domain;
+            }
+            case DriverOp.DetachDisk:
+            {
+                var disk = spec.Disks.FirstOrDefault(d => d.DiskId == arg) ?? throw new ArgumentException($"Disk {command.Argument} is not in the VM's spec.");
+                if (await IsRunningAsync(domain, ct).ConfigureAwait(false)) await hypervisor.DetachDiskAsync(domain, disk, ct).ConfigureAwait(false);
+                Keep(spec with { Disks = spec.Disks.Where(d => d.DiskId != arg).ToList() }, Desired(spec));
+                if (File.Exists(disk.Path)) File.Delete(disk.Path);
+                return domain;
+            }
+            case DriverOp.AttachNic:
+            {
+                var nic = spec.Nics.FirstOrDefault(x => x.NicId == arg) ?? throw new ArgumentException($"NIC {command.Argument} is not in the VM's spec.");
+                Keep(spec, Desired(spec));
+                if (await IsRunningAsync(domain, ct).ConfigureAwait(false))
+                {
+                    if (network is not null) await network.PreAsync(nic, ct).ConfigureAwait(false);
+                    await hypervisor.AttachNicAsync(domain, nic, ct).ConfigureAwait(false);
+                    if (network is not null) await network.PostAsync(spec.VmId, nic, ct).ConfigureAwait(false);
+                }
+                return domain;
+            }
+            case DriverOp.DetachNic:
+            {
+                var nic = spec.Nics.FirstOrDefault(x => x.NicId == arg) ?? throw new ArgumentException($"NIC {command.Argument} is not in the VM's spec.");
+                if (await IsRunningAsync(domain, ct).ConfigureAwait(false)) await hypervisor.DetachNicAsync(domain, nic, ct).ConfigureAwait(false);
+                var rest = spec with { Nics = spec.Nics.Where(x => x.NicId != arg).ToList() };
+                Keep(rest, Desired(spec));
+                if (network is not null) await network.CleanAsync(spec.VmId, [nic], NicsInUse(-1), ct).ConfigureAwait(false);
+                return domain;
+            }
+            case DriverOp.SnapshotCreate:
+                await hypervisor.SnapshotCreateAsync(domain, $"snap-{arg}", ct).ConfigureAwait(false);
+                return domain;
+            case DriverOp.SnapshotRevert:
+                await hypervisor.SnapshotRevertAsync(domain, $"snap-{arg}", ct).ConfigureAwait(false);
+                return domain;
+            case DriverOp.SnapshotDelete:
+                await hypervisor.SnapshotDeleteAsync(domain, $"snap-{arg}", ct).ConfigureAwait(false);
+                return domain;
+            case DriverOp.Resize:
+                Keep(spec, Desired(spec));
+                if (await IsRunningAsync(domain, ct).ConfigureAwait(false))
+                    await hypervisor.ResizeAsync(domain, spec.Vcpu, spec.MemoryMb, ct).ConfigureAwait(false);
+                return domain;
+            default:
+                throw new HostDriverException($"{op} is not supported by the agent's {hypervisor.Name} driver yet.");
+        }
+    }
+
+    private DesiredState Desired(VmSpec spec) => state.Vm(spec.VmId)?.Desired ?? DesiredState.Stopped;
+
+    private void Keep(VmSpec spec, DesiredState desired) => state.PutVm(new LocalVm(spec, desired, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()));
+
+    private static string Checkpoint(VmSpec spec) => Path.Combine(spec.VmDir, "checkpoint");
+
+    private async Task<bool> IsRunningAsync(string domain, CancellationToken ct) =>
+        (await hypervisor.ListAsync(ct).ConfigureAwait(false)).Any(d => d.Name == domain && d.State is DomainState.Running or DomainState.Paused);
+
+    /// <summary>Every NIC of the other VMs this host keeps (what network clean-up must leave in place).</summary>
+    private List<NicSpec> NicsInUse(int exceptVm) => state.Vms.Where(v => v.Spec.VmId != exceptVm).SelectMany(v => v.Spec.Nics).ToList();
+
+    private async Task NetworkPreAsync(VmSpec spec, CancellationToken ct)
+    {
+        if (network is null) return;
+        foreach (var nic in spec.Nics) await network.PreAsync(nic, ct).ConfigureAwait(false);
+    }
+
+    private async Task NetworkPostAsync(VmSpec spec, CancellationToken ct)
+    {
+        if (network is null) return;
+        foreach (var nic in spec.Nics) await network.PostAsync(spec.VmId, nic, ct).ConfigureAwait(false);
+    }
+}

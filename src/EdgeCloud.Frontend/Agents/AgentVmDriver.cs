@@ -1,0 +1,66 @@
+using System.Text.Json;
+using EdgeCloud.AgentProtocol;
+using EdgeCloud.Core.Drivers;
+using EdgeCloud.Core.Objects;
+using EdgeCloud.Requests;
+using Host = EdgeCloud.Core.Objects.Host;
+
+namespace EdgeCloud.Frontend.Agents;
+
+/// <summary>
+/// The VM driver of hosts run by an agent (VM_MAD kvm, qemu or lxc): the action goes down the host's
+/// stream with the VM's spec, and the agent's result comes back as the driver reply. The command id
+/// is the request's (<see cref="DriverRequest.CommandId"/>), so a resend is never executed twice.
+/// </summary>
+public sealed class AgentVmDriver(string name, AgentHub hub, Func<Cloud> cloud, TimeSpan actionTimeout) : IVmDriver
+{
+    public string Name { get; } = name;
+
+    public async Task<DriverReply> ExecuteAsync(DriverRequest request, Vm vm, Host host, CancellationToken cancellationToken)
+    {
+        var spec = VmSpecs.Build(cloud().State, vm);
+        var command = new Command
+        {
+            CommandId = request.CommandId,
+            VmId = request.VmId,
+            Op = request.Op.ToString(),
+            Argument = request.Argument,
+            SpecJson = JsonSerializer.Serialize(spec, AgentHub.Json),
+        };
+        var result = await hub.ExecuteAsync(host.Id, command, actionTimeout, cancellationToken).ConfigureAwait(false);
+        return new DriverReply(result.Success, result.Message, result.DeployId);
+    }
+}
+
+/// <summary>
+/// Host monitoring for agent hosts: agents push their facts; a probe reads the latest. A host whose
+/// agent is not connected, or has not reported for three intervals, fails the probe with the reason.
+/// </summary>
+public sealed class AgentHostProbe(string name, AgentHub hub, FrontendOptions options, TimeProvider time) : IHostProbe
+{
+    public string Name { get; } = name;
+
+    public Task<HostProbeResult?> ProbeAsync(Host host, CancellationToken cancellationToken)
+    {
+        if (hub.Facts(host.Id) is not { } latest)
+            throw new HostDriverException(hub.IsConnected(host.Id)
+                ? "The host's agent is connected but has not reported yet."
+                : "No agent has connected for this host yet (join it with `edgecloud agent --join-token`).");
+        var age = time.GetUtcNow().ToUnixTimeSeconds() - latest.At;
+        if (!hub.IsConnected(host.Id) || age > 3 * Math.Max(1, options.MonitorInterval) + 5)
+            throw new HostDriverException($"The host's agent is not connected (last report {age} s ago).");
+        var f = latest.Facts;
+        var attributes = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["HYPERVISOR"] = f.Hypervisor,
+            ["HOSTNAME"] = f.Hostname,
+            ["MODELNAME"] = f.CpuModel,
+            ["CPUSPEED"] = f.CpuMhz.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["KERNEL"] = f.Kernel,
+            ["ARCH"] = f.Arch,
+        };
+        foreach (var (k, v) in f.Extra) attributes[k] = v;
+        foreach (var k in attributes.Where(kv => kv.Value.Length == 0).Select(kv => kv.Key).ToList()) attributes.Remove(k);
+        return Task.FromResult<HostProbeResult?>(new HostProbeResult(f.TotalCpu, f.TotalMemoryKb, f.TotalDiskMb, f.UsedCpu, f.UsedMemoryKb, f.FreeDiskMb, attributes));
+    }
+}

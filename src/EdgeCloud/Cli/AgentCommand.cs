@@ -1,0 +1,96 @@
+using System.CommandLine;
+using System.Runtime.InteropServices;
+using EdgeCloud.Agent;
+using EdgeCloud.Core.Drivers;
+using Grpc.Core;
+using Microsoft.Extensions.Logging;
+
+namespace EdgeCloud.Cli;
+
+/// <summary>
+/// <c>edgecloud agent --frontend URL --join-token TOKEN --data DIR</c>: the host agent. The first start
+/// joins with the token; later starts reuse the certificate in DATA/identity (no token needed).
+/// </summary>
+public static class AgentCommand
+{
+    public static Command Build()
+    {
+        var data = new Option<string>("--data") { Description = "Directory of the agent's local state (identity, VMs, journal, disks)", Required = true };
+        var frontend = new Option<string?>("--frontend") { Description = "The front-end's agent endpoint, https://HOST:2634 (first start)" };
+        var token = new Option<string?>("--join-token") { Description = "One-time join token from `edgecloud host join-token HOST` (first start)" };
+        var hypervisor = new Option<string?>("--hypervisor") { Description = "kvm (libvirt/QEMU), lxc or dummy; default: kvm" };
+        var logFormat = new Option<string?>("--log-format") { Description = "json, text or auto (default)" };
+        var cmd = new Command("agent", "Run the host agent: joins a front-end and runs its VMs on this host") { data, frontend, token, hypervisor, logFormat };
+        cmd.SetAction(async (parse, ct) =>
+        {
+            var options = new AgentOptions
+            {
+                DataDir = parse.GetValue(data)!,
+                FrontendUrl = parse.GetValue(frontend) ?? "",
+                JoinToken = parse.GetValue(token) ?? "",
+            };
+            return await RunAsync(options, parse.GetValue(hypervisor) ?? "kvm", parse.GetValue(logFormat) ?? "auto", ct).ConfigureAwait(false);
+        });
+        return cmd;
+    }
+
+    public static async Task<int> RunAsync(AgentOptions options, string hypervisorName, string logFormat, CancellationToken ct)
+    {
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });
+        using var intr = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.Cancel(); });
+        using var loggerFactory = LoggerFactory.Create(b => EdgeCloud.Frontend.FrontendServer.AddConsoleLogging(b, logFormat));
+        var logger = loggerFactory.CreateLogger("agent");
+        Directory.CreateDirectory(options.DataDir);
+
+        AgentIdentity identity;
+        try
+        {
+            identity = AgentIdentity.Load(options.DataDir) ?? await JoinAsync(options, stop.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is ArgumentException or RpcException or HttpRequestException or IOException or InvalidDataException)
+        {
+            await Console.Error.WriteLineAsync($"edgecloud agent: {(ex is RpcException r ? r.Status.Detail : ex.Message)}").ConfigureAwait(false);
+            return 1;
+        }
+        using (identity)
+        {
+            IHypervisor hv;
+            IHostNetwork? network;
+            try
+            {
+                (hv, network) = await HostDrivers.CreateAsync(hypervisorName, options, loggerFactory, stop.Token).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is HostDriverException or ArgumentException)
+            {
+                await Console.Error.WriteLineAsync($"edgecloud agent: {ex.Message}").ConfigureAwait(false);
+                return 1;
+            }
+            var state = new LocalState(options.DataDir);
+            var executor = new CommandExecutor(state, hv, network, new LocalDisks(new LocalImageSource()), options, logger);
+            var service = new AgentService(identity, state, executor, new HostFactsReader(options.DataDir), options, logger);
+            Console.WriteLine($"agent: host {identity.HostId} ({identity.HostName}), front-end {identity.FrontendUrl}, hypervisor {hv.Name}");
+            await service.RunAsync(stop.Token).ConfigureAwait(false);
+            logger.LogInformation("Agent stopped (VMs keep running)");
+        }
+        return 0;
+    }
+
+    private static Task<AgentIdentity> JoinAsync(AgentOptions options, CancellationToken ct)
+    {
+        if (options.JoinToken.Length == 0 || options.FrontendUrl.Length == 0)
+            throw new ArgumentException("This agent has not joined a front-end yet: give --frontend https://HOST:2634 and --join-token (from `edgecloud host join-token HOST`).");
+        return AgentIdentity.JoinAsync(options.DataDir, options.FrontendUrl, options.JoinToken, ct);
+    }
+}
+
+/// <summary>Which host drivers an agent runs, by hypervisor name.</summary>
+public static class HostDrivers
+{
+    public static Task<(IHypervisor, IHostNetwork?)> CreateAsync(string name, AgentOptions options, ILoggerFactory logs, CancellationToken ct) =>
+        name switch
+        {
+            "dummy" => Task.FromResult<(IHypervisor, IHostNetwork?)>((new DummyHypervisor(), null)),
+            _ => throw new ArgumentException($"Unknown hypervisor \"{name}\": use kvm, lxc or dummy."),
+        };
+}
