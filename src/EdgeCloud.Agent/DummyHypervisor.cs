@@ -11,6 +11,10 @@ namespace EdgeCloud.Agent;
 public sealed class DummyHypervisor : IHypervisor
 {
     private readonly ConcurrentDictionary<string, (DomainState State, VmSpec Spec)> _domains = new(StringComparer.Ordinal);
+    private readonly TimeSpan _delay;
+
+    /// <param name="delay">How long every action takes (to test what happens while one is under way).</param>
+    public DummyHypervisor(TimeSpan delay = default) => _delay = delay;
 
     public string Name => "dummy";
 
@@ -20,7 +24,12 @@ public sealed class DummyHypervisor : IHypervisor
         return Task.FromResult(spec.DomainName);
     }
 
-    public Task ShutdownAsync(string domain, TimeSpan timeout, CancellationToken ct) => Remove(domain);
+    public async Task ShutdownAsync(string domain, TimeSpan timeout, CancellationToken ct)
+    {
+        if (_delay > TimeSpan.Zero) await Task.Delay(_delay, ct).ConfigureAwait(false);
+        await Remove(domain).ConfigureAwait(false);
+    }
+
     public Task DestroyAsync(string domain, CancellationToken ct) => Remove(domain);
     public Task RebootAsync(string domain, CancellationToken ct) => Require(domain);
     public Task ResetAsync(string domain, CancellationToken ct) => Require(domain);

@@ -180,6 +180,7 @@ public sealed class FrontendServer : IAsyncDisposable
 
         var web = builder.Build();
         bus.Subscribe(web.Services.GetRequiredService<HostMonitor>());
+        if (hub is not null) hub.FirstReport = web.Services.GetRequiredService<HostMonitor>().ProbeSoon;
         bus.Subscribe(web.Services.GetRequiredService<DummyStorageAndNetwork>());
         bus.Subscribe(web.Services.GetRequiredService<SchedulerService>());
         var endpointHandler = web.Services.GetRequiredService<XmlRpcEndpoint>();

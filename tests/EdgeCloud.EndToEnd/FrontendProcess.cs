@@ -14,13 +14,19 @@ public sealed class FrontendProcess : IAsyncDisposable
     private readonly Process _process;
     private readonly List<string> _output = [];
 
-    private FrontendProcess(Process process, string dataDir, int port)
+    private FrontendProcess(Process process, string dataDir, int port, int agentPort)
     {
         _process = process;
         DataDir = dataDir;
         Port = port;
+        AgentPort = agentPort;
         Endpoint = new Uri($"http://127.0.0.1:{port}/RPC2");
     }
+
+    /// <summary>Port of the host agents' endpoint (https).</summary>
+    public int AgentPort { get; }
+
+    public string AgentUrl => $"https://127.0.0.1:{AgentPort}";
 
     public string DataDir { get; }
     public int Port { get; }
@@ -52,10 +58,11 @@ public sealed class FrontendProcess : IAsyncDisposable
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         // Each front-end gets its own agent port too (several run at once; the default 2634 would clash).
         if (!extra.Contains("--agent-port")) extra = [.. extra, "--agent-port", FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture)];
+        var agentPort = int.Parse(extra[Array.IndexOf(extra, "--agent-port") + 1], System.Globalization.CultureInfo.InvariantCulture);
         foreach (var a in new[] { dll, "frontend", "--data", dataDir, "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture) }.Concat(extra))
             psi.ArgumentList.Add(a);
         var p = Process.Start(psi) ?? throw new InvalidOperationException("could not start edgecloud");
-        var fp = new FrontendProcess(p, dataDir, port);
+        var fp = new FrontendProcess(p, dataDir, port, agentPort);
         p.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (fp._output) fp._output.Add(e.Data); };
         p.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (fp._output) fp._output.Add(e.Data); };
         p.BeginOutputReadLine();

@@ -37,6 +37,9 @@ public sealed class AgentHub(Func<Cloud> cloud, AgentPki pki, MonitoringStore mo
 
     public AgentPki Pki => pki;
 
+    /// <summary>Called with a host id when its agent's first report after connecting arrives (the monitor probes it at once).</summary>
+    public Action<int>? FirstReport { get; set; }
+
     /// <summary>Hosts whose agent is connected now.</summary>
     public IReadOnlyCollection<int> ConnectedHosts => _sessions.Keys.ToList();
 
@@ -159,7 +162,9 @@ public sealed class AgentHub(Func<Cloud> cloud, AgentPki pki, MonitoringStore mo
         var now = time.GetUtcNow().ToUnixTimeSeconds();
         if (m.HostFactsJson.Length > 0 && JsonSerializer.Deserialize<HostFacts>(m.HostFactsJson, Json) is { } facts)
         {
+            var first = !_facts.TryGetValue(hostId, out var previous) || previous.At < now - 3 * Math.Max(1, options.MonitorInterval);
             _facts[hostId] = (facts, now);
+            if (first) FirstReport?.Invoke(hostId);
             monitoring.SetHost(hostId, new HostMonitoring
             {
                 Timestamp = now,

@@ -20,6 +20,13 @@ public sealed class HostMonitor(Func<Cloud> cloud, IEnumerable<IHostProbe> probe
     private readonly SemaphoreSlim _wake = new(0);
     private readonly System.Collections.Concurrent.ConcurrentQueue<int> _urgent = new();
 
+    /// <summary>Probes a host at the next moment (e.g. its agent just reported for the first time).</summary>
+    public void ProbeSoon(int hostId)
+    {
+        _urgent.Enqueue(hostId);
+        _wake.Release();
+    }
+
     public void OnCommitted(IReadOnlyList<ChangeSet> changeSets, IReadOnlyList<object> events, StateSnapshot snapshot)
     {
         var any = false;

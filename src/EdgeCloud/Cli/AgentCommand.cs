@@ -90,7 +90,9 @@ public static class HostDrivers
     public static Task<(IHypervisor, IHostNetwork?)> CreateAsync(string name, AgentOptions options, ILoggerFactory logs, CancellationToken ct) =>
         name switch
         {
-            "dummy" => Task.FromResult<(IHypervisor, IHostNetwork?)>((new DummyHypervisor(), null)),
+            // EDGECLOUD_DUMMY_DELAY_MS: how long a dummy shutdown takes (tests of actions cut short by a crash).
+            "dummy" => Task.FromResult<(IHypervisor, IHostNetwork?)>((new DummyHypervisor(TimeSpan.FromMilliseconds(
+                int.TryParse(Environment.GetEnvironmentVariable("EDGECLOUD_DUMMY_DELAY_MS"), out var ms) ? ms : 0)), null)),
             _ => throw new ArgumentException($"Unknown hypervisor \"{name}\": use kvm, lxc or dummy."),
         };
 }
