@@ -77,12 +77,30 @@ internal static class TestHost
         return string.Join('\n', lines.Skip(Math.Max(0, lines.Length - 25)));
     }
 
-    /// <summary>Types a command on the guest's serial console (the pty libvirt gives it).</summary>
-    public static async Task TypeOnConsoleAsync(string domain, string command)
+    /// <summary>
+    /// Types <paramref name="command"/> on the guest's serial console (the pty libvirt gives it) until
+    /// its console log matches <paramref name="expect"/>. The pty is kept open meanwhile: QEMU only reads
+    /// a pty it has seen connected, which it checks about once a second.
+    /// </summary>
+    public static async Task TypeOnConsoleAsync(string domain, string log, string command, string expect, int seconds = 60)
     {
         var pty = (await Run.CheckedAsync("virsh", ["-c", KvmOptions.DefaultUri, "ttyconsole", domain], CancellationToken.None)).Trim();
         await using var tty = new FileStream(pty, FileMode.Open, FileAccess.Write);
-        await tty.WriteAsync(System.Text.Encoding.ASCII.GetBytes(command + "\n"));
+        var bytes = System.Text.Encoding.ASCII.GetBytes(command + "\n");
+        var deadline = DateTime.UtcNow.AddSeconds(seconds);
+        while (true)
+        {
+            await tty.WriteAsync(bytes);
+            await tty.FlushAsync();
+            var retry = DateTime.UtcNow.AddSeconds(3);
+            while (DateTime.UtcNow < retry)
+            {
+                if (Regex.IsMatch(ConsoleText(log), expect)) return;
+                await Task.Delay(50);
+            }
+            if (DateTime.UtcNow > deadline)
+                throw new Xunit.Sdk.XunitException($"'{command}' typed on {pty} never gave '{expect}'; console so far:\n{Tail(log)}");
+        }
     }
 
     public static async Task<Dictionary<string, string>> DomStatsAsync(string domain)
