@@ -13,7 +13,7 @@ packages=(
   libvirt-daemon-system libvirt-daemon-system-sysv libvirt-clients libvirt-daemon-driver-qemu
   lxc lxc-templates busybox-static
   iproute2 bridge-utils nftables iptables dnsmasq-base tcpdump
-  genisoimage cpio syslinux syslinux-common mtools dosfstools fdisk kmod
+  genisoimage libxml2-utils e2fsprogs cpio syslinux syslinux-common mtools dosfstools fdisk kmod
 )
 
 missing=()

@@ -18,8 +18,12 @@ public sealed record VmSpec
     /// <summary>CPU share (TEMPLATE/CPU, 1.0 = one core's worth) and virtual CPUs.</summary>
     public double Cpu { get; init; } = 1;
     public int Vcpu { get; init; } = 1;
+    /// <summary>VCPU_MAX: the most vCPUs a hot resize may reach; 0 = <see cref="Vcpu"/> (no vCPU hotplug).</summary>
+    public int VcpuMax { get; init; }
     /// <summary>MiB.</summary>
     public long MemoryMb { get; init; } = 128;
+    /// <summary>MEMORY_MAX (MiB): the most memory a hot resize may reach (ballooning); 0 = <see cref="MemoryMb"/>.</summary>
+    public long MemoryMaxMb { get; init; }
     public OsSpec Os { get; init; } = new();
     /// <summary>CPU_MODEL/MODEL ("host-passthrough", "qemu64"...); empty = the hypervisor's default.</summary>
     public string CpuModel { get; init; } = "";
