@@ -127,6 +127,9 @@ public sealed class LinuxHostNetwork : IHostNetwork
     public async Task<HashSet<string>> NicChainsAsync(CancellationToken ct)
     {
         var r = await _runner.RunAsync(new HostCommand("nft", ["-j", "list", "chains", "bridge"]), ct);
+        // No nftables on the host: then there are no chains of ours either (plain networks need none).
+        if (r.ExitCode != 0 && (r.ExitCode == 127 || r.Stderr.Contains("No such file or directory", StringComparison.Ordinal)))
+            return [];
         if (r.ExitCode != 0)
             throw new HostDriverException($"`nft -j list chains bridge` failed (exit {r.ExitCode}): {CommandRunnerExtensions.FirstLines(r.Stderr)}");
         var set = new HashSet<string>(StringComparer.Ordinal);

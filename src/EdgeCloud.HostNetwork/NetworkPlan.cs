@@ -126,6 +126,8 @@ public static class NetworkPlan
         var id = VlanNumber(nic).ToString(CultureInfo.InvariantCulture);
         if (!links.Has(nic.PhyDev))
             throw new HostDriverException($"NIC {nic.NicId}: PHYDEV \"{nic.PhyDev}\" does not exist on this host");
+        // A VLAN device cannot come up on a parent that is down ("Network is down"), nor a VXLAN carry traffic.
+        if (links[nic.PhyDev] is { Up: false }) cmds.Add(HostCommand.Ip("link", "set", "dev", nic.PhyDev, "up"));
         var existing = links[dev];
         var unicast = mad == "vxlan" && IsUnicast(nic);
         if (existing is not null && existing.Kind != (mad == "vxlan" ? "vxlan" : "vlan"))
