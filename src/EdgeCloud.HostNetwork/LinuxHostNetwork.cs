@@ -123,6 +123,26 @@ public sealed class LinuxHostNetwork : IHostNetwork
         finally { _lock.Release(); }
     }
 
+    /// <summary>
+    /// Rewrites the rules of many NICs in one nft transaction (a group changed and every VM using it
+    /// on this host must follow): all or nothing. NICs without any group are skipped here; use
+    /// <see cref="UpdateSecurityAsync(int, NicSpec, CancellationToken)"/> to remove a NIC's filter.
+    /// </summary>
+    public async Task UpdateSecurityAsync(IReadOnlyList<(int VmId, NicSpec Nic)> nics, CancellationToken ct)
+    {
+        var parts = nics.Where(n => n.Nic.SecurityRules.Count > 0 || n.Nic.SecurityGroups.Count > 0)
+            .Select(n => SecurityRules.NicPart(NetworkPlan.TargetName(n.VmId, n.Nic), n.Nic.SecurityRules)).ToList();
+        if (parts.Count == 0) return;
+        var script = SecurityRules.Skeleton() + string.Concat(parts);
+        await _lock.WaitAsync(ct);
+        try
+        {
+            await EnsureBridgeNetfilterAsync(ct);
+            await NftAsync(script, ct);
+        }
+        finally { _lock.Release(); }
+    }
+
     /// <summary>The taps that have security group chains now.</summary>
     public async Task<HashSet<string>> NicChainsAsync(CancellationToken ct)
     {

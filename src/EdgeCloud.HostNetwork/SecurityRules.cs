@@ -59,9 +59,12 @@ public static class SecurityRules
     /// One <c>nft -f</c> transaction that (re)writes the NIC's two chains from its rules and maps its
     /// tap to them; applied atomically, so a running VM never sees a half-updated group.
     /// </summary>
-    public static string Apply(string target, IReadOnlyList<SecurityRuleSpec> rules)
+    public static string Apply(string target, IReadOnlyList<SecurityRuleSpec> rules) => Skeleton() + NicPart(target, rules);
+
+    /// <summary>The per-NIC half of <see cref="Apply"/> (several NICs share one skeleton in a batch).</summary>
+    public static string NicPart(string target, IReadOnlyList<SecurityRuleSpec> rules)
     {
-        var sb = new StringBuilder(Skeleton());
+        var sb = new StringBuilder();
         foreach (var (chain, type, map) in new[] { (InChain(target), "INBOUND", "nic_in"), (OutChain(target), "OUTBOUND", "nic_out") })
         {
             sb.Append($"add chain bridge {Table} {chain}\n");

@@ -82,5 +82,12 @@ public sealed class SecurityGroupTests
         Assert.False(await lab.ConnectsAsync(bad, "10.61.0.7", 22), "10.61.0.9 is outside the rule's networks");
         Assert.False(await lab.ConnectsAsync(ok, "10.61.0.7", 23), "VM 8 may not connect out to 23 (and VM 7 does not accept it)");
         Assert.Equal(["one-7-0", "one-8-0"], (await h.NicChainsAsync(default)).Order());
+
+        // The group of VM 7 changes to allow the whole subnet, applied with VM 8's in one batch transaction.
+        var wider = server with { SecurityRules = [new() { SecurityGroupId = 101, Protocol = "TCP", RuleType = "INBOUND", Range = "22:23" }] };
+        var widerOut = allowed with { SecurityRules = [new() { SecurityGroupId = 102, Protocol = "TCP", RuleType = "OUTBOUND", Range = "22,23" }] };
+        await h.UpdateSecurityAsync([(7, wider), (8, widerOut)], default);
+        Assert.True(await lab.ConnectsAsync(bad, "10.61.0.7", 22), "after the batch update any address may connect to 22");
+        Assert.True(await lab.ConnectsAsync(ok, "10.61.0.7", 23), "after the batch update VM 8 reaches 23 and VM 7 accepts it");
     }
 }
