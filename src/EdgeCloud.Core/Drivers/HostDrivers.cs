@@ -108,8 +108,14 @@ public sealed record NicSpec
     public string VxlanMode { get; init; } = "multicast";
     /// <summary>VXLAN multicast group (VXLAN_MC base + VNI as OpenNebula does), empty = derived.</summary>
     public string VxlanGroup { get; init; } = "";
-    /// <summary>Unicast VXLAN: the underlay addresses of the other hosts with VMs on this network.</summary>
+    /// <summary>
+    /// Unicast VXLAN: the underlay addresses of the other hosts with VMs on this network. PreAsync
+    /// makes the device's flood entries exactly this list (new peers appended, stale ones removed);
+    /// the host's own address may be listed, it is skipped when VXLAN_TEP is local_ip.
+    /// </summary>
     public IReadOnlyList<string> VxlanPeers { get; init; } = [];
+    /// <summary>VXLAN_TEP: "dev" (default: the kernel picks the source address on PHYDEV) or "local_ip" (PHYDEV's first IPv4 address as the local TEP).</summary>
+    public string VxlanTep { get; init; } = "dev";
     public int Mtu { get; init; }
     /// <summary>NIC MODEL (virtio, e1000...); empty = virtio.</summary>
     public string Model { get; init; } = "virtio";
@@ -131,7 +137,10 @@ public sealed record SecurityRuleSpec
     /// <summary>"22", "1000:2000", "22,80,443"; empty = every port.</summary>
     public string Range { get; init; } = "";
     public int IcmpType { get; init; } = -1;
-    /// <summary>Remote addresses: an IP and a count (OpenNebula's IP+SIZE), or CIDRs; empty = any.</summary>
+    /// <summary>
+    /// Remote addresses, empty = any. Each entry: a CIDR ("10.0.0.0/24"), OpenNebula's IP+SIZE written
+    /// "10.0.0.5+10" (ten addresses from 10.0.0.5), a range "10.0.0.5-10.0.0.9" or one address; IPv6 alike.
+    /// </summary>
     public IReadOnlyList<string> Networks { get; init; } = [];
 }
 
@@ -246,6 +255,6 @@ public interface IHostNetwork
     Task PostAsync(int vmId, NicSpec nic, CancellationToken ct);
     /// <summary>Removes the VM's filters; removes bridges and devices that no NIC in <paramref name="stillInUse"/> needs.</summary>
     Task CleanAsync(int vmId, IReadOnlyList<NicSpec> removed, IReadOnlyList<NicSpec> stillInUse, CancellationToken ct);
-    /// <summary>Replaces the rules of every listed NIC (a security group changed).</summary>
+    /// <summary>Replaces the NIC's rules in place, atomically (a security group changed while the VM runs).</summary>
     Task UpdateSecurityAsync(int vmId, NicSpec nic, CancellationToken ct);
 }
