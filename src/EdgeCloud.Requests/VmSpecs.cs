@@ -33,7 +33,9 @@ public static partial class VmSpecs
             VmDir = vmDir,
             Cpu = VmAttributes.Cpu(t) is var c && c > 0 ? c : 1,
             Vcpu = t.TryGetLong("VCPU", out var vcpu) && vcpu > 0 ? (int)vcpu : 1,
+            VcpuMax = t.TryGetLong("VCPU_MAX", out var vcpuMax) && vcpuMax > 0 ? (int)vcpuMax : 0,
             MemoryMb = VmAttributes.MemoryMb(t) is var m && m > 0 ? m : 128,
+            MemoryMaxMb = t.TryGetLong("MEMORY_MAX", out var memMax) && memMax > 0 ? memMax : 0,
             Os = new OsSpec
             {
                 Arch = os?["ARCH"] ?? "x86_64",
@@ -129,6 +131,7 @@ public static partial class VmSpecs
             VlanId = n["VLAN_ID"] ?? net?.VlanId ?? "",
             VxlanMode = (Attr("VXLAN_MODE") is { Length: > 0 } mode ? mode : "multicast").ToLowerInvariant(),
             VxlanGroup = Attr("VXLAN_MC"),
+            VxlanTep = Attr("VXLAN_TEP") is { Length: > 0 } tep ? tep.ToLowerInvariant() : "dev",
             VxlanPeers = vnMad == "vxlan" ? VxlanPeers(state, vm, netId) : [],
             Mtu = int.TryParse(Attr("MTU"), NumberStyles.Integer, CultureInfo.InvariantCulture, out var mtu) ? mtu : 0,
             Model = n["MODEL"] ?? "virtio",

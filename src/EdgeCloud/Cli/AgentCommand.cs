@@ -2,6 +2,8 @@ using System.CommandLine;
 using System.Runtime.InteropServices;
 using EdgeCloud.Agent;
 using EdgeCloud.Core.Drivers;
+using EdgeCloud.HostNetwork;
+using EdgeCloud.Hypervisor;
 using Grpc.Core;
 using Microsoft.Extensions.Logging;
 
@@ -87,12 +89,21 @@ public static class AgentCommand
 /// <summary>Which host drivers an agent runs, by hypervisor name.</summary>
 public static class HostDrivers
 {
-    public static Task<(IHypervisor, IHostNetwork?)> CreateAsync(string name, AgentOptions options, ILoggerFactory logs, CancellationToken ct) =>
-        name switch
+    public static async Task<(IHypervisor, IHostNetwork?)> CreateAsync(string name, AgentOptions options, ILoggerFactory logs, CancellationToken ct)
+    {
+        switch (name)
+        {
+            case "kvm" or "qemu":
+                // libvirtd is started by hand where no init system runs it (edge boxes, containers).
+                await new LibvirtDaemon().EnsureRunningAsync(ct).ConfigureAwait(false);
+                return (new KvmHypervisor(), new LinuxHostNetwork());
+        }
+        return await (name switch
         {
             // EDGECLOUD_DUMMY_DELAY_MS: how long a dummy shutdown takes (tests of actions cut short by a crash).
             "dummy" => Task.FromResult<(IHypervisor, IHostNetwork?)>((new DummyHypervisor(TimeSpan.FromMilliseconds(
                 int.TryParse(Environment.GetEnvironmentVariable("EDGECLOUD_DUMMY_DELAY_MS"), out var ms) ? ms : 0)), null)),
             _ => throw new ArgumentException($"Unknown hypervisor \"{name}\": use kvm, lxc or dummy."),
-        };
+        }).ConfigureAwait(false);
+    }
 }

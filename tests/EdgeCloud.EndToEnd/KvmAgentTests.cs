@@ -1,0 +1,219 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.RegularExpressions;
+using System.Xml.Linq;
+using EdgeCloud.Client;
+using EdgeCloud.Testing;
+using Xunit.Abstractions;
+using static EdgeCloud.EndToEnd.AgentProtocolTests;
+
+namespace EdgeCloud.EndToEnd;
+
+/// <summary>
+/// A front-end and a host agent as separate processes, the agent running the real kvm driver (libvirt,
+/// QEMU under TCG on machines without usable KVM): a VM instantiated through the API boots the tiny
+/// test guest, and every life-cycle action is checked on the real QEMU process and in the API.
+/// </summary>
+[Collection("real guests")] // one TCG guest test at a time: 2 cores
+public sealed class KvmAgentTests : IDisposable
+{
+    private const HostNeeds Needs = HostNeeds.Root | HostNeeds.Qemu | HostNeeds.Libvirt | HostNeeds.IsoTools | HostNeeds.Network;
+    private const int Active = 3, Running = 3, Suspended = 5, Poweroff = 8, Done = 6, BootFailure = 36;
+
+    private readonly ITestOutputHelper _out;
+    private readonly string _dir;
+    private readonly string _bridge = "eckb" + Guid.NewGuid().ToString("N")[..6];
+
+    public KvmAgentTests(ITestOutputHelper output)
+    {
+        _out = output;
+        _dir = Path.Combine(Path.GetTempPath(), "ec-kvm-" + Guid.NewGuid().ToString("N")[..8]);
+        Directory.CreateDirectory(_dir);
+        File.SetUnixFileMode(_dir, (UnixFileMode)0b111_101_101); // QEMU (libvirt's user) walks into the agent's VM directories
+    }
+
+    public void Dispose()
+    {
+        foreach (var d in Virsh("list", "--all", "--name").Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            if (File.Exists(Path.Combine(_dir, "owned", d))) { Virsh("destroy", d); Virsh("undefine", d); }
+        Run("ip", "link", "del", _bridge);
+        try { Directory.Delete(_dir, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+    }
+
+    [HostFact(Needs)]
+    public async Task Vm_BootsOnTheAgentHost_AndObeysEveryAction_ThroughFrontendAndAgentRestarts()
+    {
+        HostPrerequisites.Require(Needs);
+        var guest = await TestGuest.GetAsync();
+        var feDir = Path.Combine(_dir, "fe");
+        var agentDir = Path.Combine(_dir, "agent");
+        var port = FrontendProcess.FreePort();
+        var agentPort = FrontendProcess.FreePort().ToString(CultureInfo.InvariantCulture);
+        var fe = await FrontendProcess.StartAsync(feDir, port, "--agent-port", agentPort);
+        AgentProcess? agent = null;
+        try
+        {
+            using var c = fe.Client();
+            var (hostId, token) = await AddHostAsync(c, "kvm-host");
+            agent = AgentProcess.Start(agentDir, fe.AgentUrl, token, "kvm");
+            var a = agent;
+            await WaitHostMonitoredAsync(c, hostId, TimeSpan.FromSeconds(60), () => a.Output);
+            var host = XElement.Parse(await c.CallStringAsync("one.host.info", hostId));
+            Assert.Equal("kvm", host.Element("TEMPLATE")!.Element("HYPERVISOR")!.Value);
+
+            var netId = await c.CallIntAsync("one.vn.allocate",
+                $"NAME=priv\nVN_MAD=bridge\nBRIDGE={_bridge}\nAR=[TYPE=IP4,IP=172.31.240.10,SIZE=20]\nNETWORK_MASK=255.255.255.0\nGATEWAY=172.31.240.1", -1);
+            var template =
+                "NAME=tg\nCPU=1\nVCPU=1\nMEMORY=128\n" +
+                $"OS=[KERNEL=\"{guest.Kernel}\",INITRD=\"{guest.Initrd}\",KERNEL_CMD=\"{guest.Cmdline} tg.halt=wait tg.ctxwait=3\"]\n" +
+                $"NIC=[NETWORK_ID={netId}]\n" +
+                "CONTEXT=[NETWORK=YES,SET_HOSTNAME=\"edge-$VMID\"]\n";
+
+            // ---- deploy → the guest boots (serial marker), read from the real console log
+            var sw = Stopwatch.StartNew();
+            var vmId = await c.CallIntAsync("one.vm.allocate", template, false);
+            var console = Path.Combine(agentDir, "datastores", "0", vmId.ToString(CultureInfo.InvariantCulture), "console.log");
+            MarkOwned($"one-{vmId}");
+            await WaitVmAsync(c, vmId, Active, Running, TimeSpan.FromSeconds(120), () => a.Output);
+            await ForConsoleAsync(console, TestGuest.BootMarker, 1);
+            _out.WriteLine($"instantiate → {TestGuest.BootMarker}: {sw.Elapsed.TotalSeconds:0.0} s");
+            await ForConsoleAsync(console, "TESTGUEST-CONTEXT", 1);
+            await ForConsoleAsync(console, @"TESTGUEST-NET eth0 172\.31\.240\.10/24", 1);
+            var pid = QemuPid(vmId);
+            Assert.True(Directory.Exists($"/proc/{pid}"), "the QEMU process runs");
+            Assert.Equal($"one-{vmId}", (await VmAsync(c, vmId)).Element("DEPLOY_ID")!.Value);
+
+            // ---- poweroff (ACPI) / resume
+            await c.CallIntAsync("one.vm.action", "poweroff", vmId);
+            await WaitVmAsync(c, vmId, Poweroff, -1, TimeSpan.FromSeconds(120), () => a.Output);
+            await Wait.ForAsync(() => Task.FromResult(!Directory.Exists($"/proc/{pid}")), "QEMU gone after poweroff", TimeSpan.FromSeconds(30));
+            await c.CallIntAsync("one.vm.action", "resume", vmId);
+            await WaitVmAsync(c, vmId, Active, Running, TimeSpan.FromSeconds(120), () => a.Output);
+            await ForConsoleAsync(console, TestGuest.BootMarker, 1);
+            pid = QemuPid(vmId);
+
+            // ---- suspend (memory saved to the checkpoint) / resume (restored, not rebooted)
+            await c.CallIntAsync("one.vm.action", "suspend", vmId);
+            await WaitVmAsync(c, vmId, Suspended, -1, TimeSpan.FromSeconds(120), () => a.Output);
+            Assert.False(Directory.Exists($"/proc/{pid}"), "QEMU stops while suspended");
+            Assert.True(File.Exists(Path.Combine(Path.GetDirectoryName(console)!, "checkpoint")), "the memory checkpoint is on the host");
+            var bootsBefore = Count(console, TestGuest.BootMarker);
+            await c.CallIntAsync("one.vm.action", "resume", vmId);
+            await WaitVmAsync(c, vmId, Active, Running, TimeSpan.FromSeconds(120), () => a.Output);
+            pid = QemuPid(vmId);
+            Assert.True(Directory.Exists($"/proc/{pid}"));
+
+            // ---- reboot (ACPI): the guest boots again in the same QEMU
+            var boots = Count(console, TestGuest.BootMarker);
+            await c.CallIntAsync("one.vm.action", "reboot", vmId);
+            await ForConsoleAsync(console, TestGuest.BootMarker, boots + 1);
+            await WaitVmAsync(c, vmId, Active, Running, TimeSpan.FromSeconds(60));
+
+            // ---- disk attach (a new volatile disk) and NIC attach on the running guest
+            await c.CallIntAsync("one.vm.attach", vmId, "DISK=[TYPE=fs,SIZE=16,FORMAT=qcow2]");
+            await WaitVmAsync(c, vmId, Active, Running, TimeSpan.FromSeconds(60), () => a.Output);
+            var diskId = (await VmAsync(c, vmId)).Element("TEMPLATE")!.Elements("DISK").Select(d => (int)d.Element("DISK_ID")!).Single();
+            Assert.Contains($"/disk.{diskId}", Virsh("domblklist", $"one-{vmId}"), StringComparison.Ordinal);
+            await c.CallIntAsync("one.vm.attachnic", vmId, $"NIC=[NETWORK_ID={netId}]");
+            await WaitVmAsync(c, vmId, Active, Running, TimeSpan.FromSeconds(60), () => a.Output);
+            Assert.Contains($"one-{vmId}-1", Virsh("domiflist", $"one-{vmId}"), StringComparison.Ordinal);
+            var nics = (await VmAsync(c, vmId)).Element("TEMPLATE")!.Elements("NIC").Count();
+            Assert.Equal(2, nics);
+
+            // ---- system snapshot (memory + disks)
+            await c.CallIntAsync("one.vm.snapshotcreate", vmId, "before-change");
+            await WaitVmAsync(c, vmId, Active, Running, TimeSpan.FromSeconds(120), () => a.Output);
+            Assert.Contains("snap-0", Virsh("snapshot-list", $"one-{vmId}", "--name"), StringComparison.Ordinal);
+
+            // ---- a broken VM next to it (its kernel does not exist): BOOT_FAILURE with the reason; the host and the first VM are unaffected
+            var bad = await c.CallIntAsync("one.vm.allocate", "NAME=bad\nCPU=0.5\nMEMORY=64\nOS=[KERNEL=\"/nonexistent/vmlinuz\"]", false);
+            MarkOwned($"one-{bad}");
+            var badVm = await WaitVmAsync(c, bad, Active, BootFailure, TimeSpan.FromSeconds(120), () => a.Output);
+            Assert.Contains("vmlinuz", badVm.Element("USER_TEMPLATE")!.Element("ERROR")!.Value, StringComparison.Ordinal);
+            Assert.True(Directory.Exists($"/proc/{pid}"), "the first VM's QEMU still runs");
+            Assert.Equal(2, (int)XElement.Parse(await c.CallStringAsync("one.host.info", hostId)).Element("STATE")!);
+            await c.CallIntAsync("one.vm.recover", bad, 3);
+
+            // ---- the front-end dies (SIGKILL) while the VM runs: the VM keeps running; when it comes back
+            //      the agent reconnects and the states agree (and actions work again)
+            fe.Kill9();
+            await fe.DisposeAsync();
+            await Task.Delay(2000);
+            Assert.True(Directory.Exists($"/proc/{pid}"), "the VM runs on while the front-end is down");
+            fe = await FrontendProcess.StartAsync(feDir, port, "--agent-port", agentPort);
+            using (var c2 = fe.Client())
+            {
+                await WaitHostMonitoredAsync(c2, hostId, TimeSpan.FromSeconds(60), () => a.Output);
+                await WaitVmAsync(c2, vmId, Active, Running, TimeSpan.FromSeconds(10));
+                Assert.Equal(pid, QemuPid(vmId));
+            }
+
+            // ---- the agent dies (SIGKILL): the VM keeps running; a restarted agent (no token needed) adopts it
+            agent.Kill9();
+            await agent.DisposeAsync();
+            await Task.Delay(2000);
+            Assert.True(Directory.Exists($"/proc/{pid}"), "the VM runs on without its agent");
+            agent = AgentProcess.Start(agentDir, null, null, "kvm");
+            var b = agent;
+            using (var c3 = fe.Client())
+            {
+                await Wait.ForAsync(() => Task.FromResult(b.Output.Contains("Connected to the front-end", StringComparison.Ordinal)), "agent reconnected", TimeSpan.FromSeconds(60));
+                // Monitoring of the adopted VM flows again: the VM's memory use is reported.
+                await Wait.ForAsync(async () => (await VmAsync(c3, vmId)).Element("MONITORING")?.Element("MEMORY") is { } m && long.Parse(m.Value, CultureInfo.InvariantCulture) > 0,
+                    "monitoring of the adopted VM", TimeSpan.FromSeconds(60));
+                await WaitVmAsync(c3, vmId, Active, Running, TimeSpan.FromSeconds(5));
+                Assert.Equal(pid, QemuPid(vmId));
+
+                // ---- terminate: the domain and the VM's files are gone from the host
+                await c3.CallIntAsync("one.vm.action", "terminate-hard", vmId);
+                await WaitVmAsync(c3, vmId, Done, -1, TimeSpan.FromSeconds(60), () => b.Output);
+                Assert.DoesNotContain($"one-{vmId}", Virsh("list", "--all", "--name"), StringComparison.Ordinal);
+                Assert.False(Directory.Exists(Path.GetDirectoryName(console)), "the VM's directory is removed");
+                Assert.False(Directory.Exists($"/proc/{pid}"));
+            }
+        }
+        catch
+        {
+            _out.WriteLine("agent output:\n" + agent?.Output);
+            _out.WriteLine("front-end output:\n" + fe.Output);
+            throw;
+        }
+        finally
+        {
+            if (agent is not null) await agent.DisposeAsync();
+            await fe.DisposeAsync();
+        }
+    }
+
+    private void MarkOwned(string domain)
+    {
+        Directory.CreateDirectory(Path.Combine(_dir, "owned"));
+        File.WriteAllText(Path.Combine(_dir, "owned", domain), "");
+    }
+
+    private static int QemuPid(int vmId)
+    {
+        var file = $"/run/libvirt/qemu/one-{vmId}.pid";
+        Assert.True(File.Exists(file), $"{file} exists (the domain runs)");
+        return int.Parse(File.ReadAllText(file).Trim(), CultureInfo.InvariantCulture);
+    }
+
+    private static int Count(string log, string marker) => File.Exists(log) ? Regex.Count(File.ReadAllText(log), Regex.Escape(marker)) : 0;
+
+    private static Task ForConsoleAsync(string log, string pattern, int times) =>
+        Wait.ForAsync(() => Task.FromResult(File.Exists(log) && Regex.Count(File.ReadAllText(log), pattern) >= times),
+            $"'{pattern}' x{times} on the console {log}", TimeSpan.FromSeconds(120));
+
+    private static string Virsh(params string[] args) => Run("virsh", ["-c", "qemu:///system", .. args]);
+
+    private static string Run(string file, params string[] args)
+    {
+        var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var x in args) psi.ArgumentList.Add(x);
+        using var p = Process.Start(psi)!;
+        var output = p.StandardOutput.ReadToEnd();
+        p.StandardError.ReadToEnd();
+        p.WaitForExit();
+        return output;
+    }
+}
