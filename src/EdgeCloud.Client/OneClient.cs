@@ -76,7 +76,7 @@ public sealed class OneClient : IDisposable
     /// Creates a client the way OpenNebula's CLI finds its settings: endpoint from <c>$ONE_XMLRPC</c>, else
     /// <c>~/.one/one_endpoint</c>, else <c>/var/lib/one/.one/one_endpoint</c>, else <see cref="DefaultEndpoint"/>;
     /// session from the file named by <c>$ONE_AUTH</c>, else <c>~/.one/one_auth</c>, else
-    /// <c>/var/lib/one/.one/one_auth</c> (trimmed). <c>$ONE_XMLRPC_TIMEOUT</c> (seconds) sets the timeout
+    /// <c>/var/lib/one/.one/one_auth</c>, else <c>~/.edgecloud/one_auth</c> (trimmed; the same order for one_endpoint). <c>$ONE_XMLRPC_TIMEOUT</c> (seconds) sets the timeout
     /// when no <paramref name="options"/> are given.
     /// </summary>
     /// <exception cref="OneException">No credentials file was found (<see cref="OneErrorCodes.NotDefined"/>).</exception>
@@ -104,9 +104,12 @@ public sealed class OneClient : IDisposable
     public static (Uri Endpoint, string Session) ResolveEnvironment(Func<string, string?> getVariable, string? homeDirectory, string? systemHome = "/var/lib/one")
     {
         ArgumentNullException.ThrowIfNull(getVariable);
+        // OpenNebula's places first (existing users' settings win), then the state directory `edgecloud up`
+        // uses by default (~/.edgecloud), so the commands it prints work without any setting.
         var dotOnes = new[] { homeDirectory, systemHome }
             .Where(home => !string.IsNullOrEmpty(home))
             .Select(home => Path.Combine(home!, ".one"))
+            .Concat(string.IsNullOrEmpty(homeDirectory) ? [] : [Path.Combine(homeDirectory, ".edgecloud")])
             .ToArray();
 
         var endpointText = NonEmpty(getVariable("ONE_XMLRPC"))
