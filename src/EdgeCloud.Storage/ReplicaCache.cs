@@ -141,7 +141,7 @@ public sealed class ReplicaCache
             {
                 return new ReplicaCacheStats
                 {
-                    BytesFetched = _fetched, BytesServedLocally = _served, Hits = _hits, Misses = _misses, Evictions = _evictions,
+                    BytesFetched = Interlocked.Read(ref _fetched), BytesServedLocally = _served, Hits = _hits, Misses = _misses, Evictions = _evictions,
                     BytesCached = _entries.Values.Sum(e => e.Size), Entries = _entries.Count,
                 };
             }
@@ -211,17 +211,23 @@ public sealed class ReplicaCache
             var dir = System.IO.Path.Combine(Directory, DirName(key));
             System.IO.Directory.CreateDirectory(dir);
             if (source.Size is { } expected) MakeRoom(expected, key);
+            // Count upstream bytes as they arrive, so an interrupted attempt is counted too.
+            long last = -1;
+            var counter = new CountingProgress(p =>
+            {
+                if (last >= 0 && p.Bytes > last) Interlocked.Add(ref _fetched, p.Bytes - last);
+                last = p.Bytes;
+            });
             var result = await _importer.ImportAsync(new ImportRequest
             {
                 Source = source.Location, Destination = System.IO.Path.Combine(dir, BaseName), Sha256 = source.Sha256, Size = source.Size,
                 Authorization = source.Authorization, Inspect = _importer.Qemu is not null,
-            }, null, CancellationToken.None).ConfigureAwait(false);
+            }, counter, CancellationToken.None).ConfigureAwait(false);
             var entry = new Entry { Key = key, Dir = dir, Format = result.Format, Size = result.FileSize, Sha256 = result.Sha256 };
             await File.WriteAllTextAsync(System.IO.Path.Combine(dir, MetaName),
                 JsonSerializer.Serialize(new Meta(key.ImageId, key.Version, entry.Format, entry.Size, entry.Sha256))).ConfigureAwait(false);
             lock (_gate)
             {
-                _fetched += result.BytesTransferred;
                 _inflight.Remove(key);
                 entry.LastUse = ++_clock;
                 _entries[key] = entry;
@@ -373,4 +379,10 @@ public sealed class ReplicaCache
         var name = new string(chars);
         return name.Length > 80 ? name[..80] : name.Length == 0 ? "_" : name;
     }
+}
+
+/// <summary>IProgress that runs its callback on the reporting thread.</summary>
+internal sealed class CountingProgress(Action<TransferProgress> report) : IProgress<TransferProgress>
+{
+    public void Report(TransferProgress value) => report(value);
 }
