@@ -282,7 +282,8 @@ public sealed class ImageImporter(QemuImg? qemu, HttpClient http)
 
     private static long Mb(long bytes) => (bytes + (1 << 20) - 1) >> 20;
 
-    internal static void TryDelete(string path)
+    /// <summary>Deletes a file if it exists; a failure to delete is ignored (best effort clean-up).</summary>
+    public static void TryDelete(string path)
     {
         try { File.Delete(path); }
         catch (IOException) { }
