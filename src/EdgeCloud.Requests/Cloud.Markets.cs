@@ -35,7 +35,7 @@ public sealed partial class Cloud
         {
             DemandCreate(tx, caller, ObjectType.Market);
             CheckNameFreeForAllocate(tx, ObjectType.Market, name, caller.Uid);
-            var id = tx.NextId(ObjectType.Market, 99);
+            var id = tx.NextId(ObjectType.Market);
             tx.Put(Stamp(new Market { Id = id, Name = name, MarketMad = mad, Template = t, State = MarketState.ENABLED }, tx, caller));
             tx.Raise(new MarketChanged(id));
             return id;
