@@ -63,4 +63,15 @@ public sealed record FrontendOptions
 
     /// <summary>At most this many VMs dispatched to one host per cycle (0 = no limit).</summary>
     public int MaxDispatchPerHost { get; init; }
+
+    // ---- storage (image datastores, marketplaces)
+
+    /// <summary>Seconds between reads of each http marketplace's catalogue (it is also read when the marketplace is created or enabled).</summary>
+    public double MarketRefreshInterval { get; init; } = 600;
+
+    /// <summary>Seconds between updates of an image's TEMPLATE/TRANSFER_PROGRESS while it is copied in.</summary>
+    public double TransferProgressInterval { get; init; } = 1;
+
+    /// <summary>qemu-img executable the fs datastore driver uses to check and create images.</summary>
+    public string QemuImg { get; init; } = "qemu-img";
 }

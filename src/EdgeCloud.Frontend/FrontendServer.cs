@@ -9,6 +9,7 @@ using EdgeCloud.Frontend.Agents;
 using EdgeCloud.Frontend.Drivers;
 using EdgeCloud.Frontend.Monitoring;
 using EdgeCloud.Frontend.Scheduling;
+using EdgeCloud.Frontend.Storage;
 using EdgeCloud.Requests;
 using EdgeCloud.Requests.Auth;
 using EdgeCloud.Scheduler;
@@ -158,6 +159,16 @@ public sealed class FrontendServer : IAsyncDisposable
         services.AddSingleton(new PlacementEngine(SchedulerOptionsFrom(options), time));
         services.AddSingleton<SchedulerService>();
         services.AddHostedService(sp => sp.GetRequiredService<SchedulerService>());
+        // ---- storage: the fs datastore driver, the http marketplace driver (see docs/storage.md)
+        var storageHttp = new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) }) { Timeout = Timeout.InfiniteTimeSpan };
+        var importer = new EdgeCloud.Storage.ImageImporter(EdgeCloud.Storage.QemuImg.IsAvailable(options.QemuImg) ? new EdgeCloud.Storage.QemuImg(options.QemuImg) : null, storageHttp);
+        services.AddSingleton(importer);
+        services.AddSingleton(sp => new FsDatastoreDriver(cloudRef, options, importer, sp.GetRequiredService<ILogger<FsDatastoreDriver>>()));
+        services.AddHostedService(sp => sp.GetRequiredService<FsDatastoreDriver>());
+        services.AddSingleton(sp => new HttpMarketDriver(cloudRef, options, storageHttp, importer, sp.GetRequiredService<ILogger<HttpMarketDriver>>()));
+        services.AddHostedService(sp => sp.GetRequiredService<HttpMarketDriver>());
+        // ---- end storage
+
         var renderContext = new RenderContext(monitoring, settings.DefaultUserQuotas, settings.DefaultGroupQuotas);
         services.AddSingleton(new XmlCache(renderContext));
         services.AddSingleton(sp =>
@@ -183,6 +194,9 @@ public sealed class FrontendServer : IAsyncDisposable
         if (hub is not null) hub.FirstReport = web.Services.GetRequiredService<HostMonitor>().ProbeSoon;
         bus.Subscribe(web.Services.GetRequiredService<DummyStorageAndNetwork>());
         bus.Subscribe(web.Services.GetRequiredService<SchedulerService>());
+        bus.Subscribe(web.Services.GetRequiredService<FsDatastoreDriver>()); // storage
+        bus.Subscribe(web.Services.GetRequiredService<HttpMarketDriver>()); // storage
+        ImageEndpoint.Map(web, cloudRef); // storage: GET/HEAD /images/{id}
         var endpointHandler = web.Services.GetRequiredService<XmlRpcEndpoint>();
         web.MapPost("/RPC2", endpointHandler.HandleAsync);
         web.MapPost("/", endpointHandler.HandleAsync);

@@ -15,6 +15,7 @@ public sealed partial class Cloud
     public Task<int> ImageAllocateAsync(Caller caller, string text, int dsId, bool skipCapacityCheck, CancellationToken ct = default)
     {
         var t = ParseTemplate(text);
+        ApplyFromApp(caller, t); // FROM_APP: an import from a marketplace (Cloud.Markets.cs)
         var name = t.Get("NAME");
         if (string.IsNullOrEmpty(name)) throw CloudException.Allocate(ObjectType.Image, "No NAME in template.");
         ValidateName(ObjectType.Image, name);
@@ -64,33 +65,46 @@ public sealed partial class Cloud
 
     /// <summary>The datastore driver finished copying an image in: READY with its source and size, or ERROR with a message.</summary>
     public Task ImageReadyAsync(int id, bool ok, string source, long sizeMb, string format, string error, CancellationToken ct = default) =>
-        bus.ExecuteAsync(tx =>
+        bus.ExecuteAsync(tx => ImageReady(tx, id, ok, source, sizeMb, format, error, null), ct);
+
+    /// <summary>
+    /// <see cref="ImageReadyAsync"/> inside a command; <paramref name="attributes"/> are set in the image's TEMPLATE
+    /// (e.g. the SHA256 a real driver computed), and a TRANSFER_PROGRESS left by the copy is removed.
+    /// </summary>
+    private void ImageReady(StateTransaction tx, int id, bool ok, string source, long sizeMb, string format, string error, IReadOnlyDictionary<string, string>? attributes)
+    {
+        if (tx.Get<Image>(ObjectType.Image, id) is not { State: ImageState.LOCKED } image) return;
+        if (attributes is not null || image.Template.Contains("TRANSFER_PROGRESS"))
         {
-            if (tx.Get<Image>(ObjectType.Image, id) is not { State: ImageState.LOCKED } image) return;
-            if (!ok)
-            {
-                var t = image.Template.Clone();
-                t.Set("ERROR", error);
-                tx.Put(image with { State = ImageState.ERROR, PrevState = image.State, Template = t });
-                foreach (var vm in CloningVmsOf(tx, id))
-                    LifeCycle.Enter(tx, VmLifeCycle.WithError(vm, tx.Now, $"Copy of image {id} failed: {error}"), VmState.CLONING_FAILURE, LcmState.LCM_INIT);
-                return;
-            }
-            var delta = sizeMb - image.Size;
-            if (delta != 0)
-                LifeCycle.ChargeOwnerQuota(tx, image.Uid, image.Gid, q => QuotaEngine.AddDatastore(q.Quotas, q.Defaults, image.DatastoreId,
-                    new Dictionary<string, double> { ["SIZE"] = delta }, q.Who, check: false));
-            var ready = image.RunningVms == 0 ? ImageState.READY : image.Persistent ? ImageState.USED_PERS : ImageState.USED;
-            tx.Put(image with { State = ready, PrevState = image.State, Source = source, Size = sizeMb, Format = format.Length > 0 ? format : image.Format });
+            var at = image.Template.Clone();
+            at.Remove("TRANSFER_PROGRESS");
+            foreach (var (k, v) in attributes ?? new Dictionary<string, string>()) at.Set(k, v);
+            image = image with { Template = at };
+        }
+        if (!ok)
+        {
+            var t = image.Template.Clone();
+            t.Set("ERROR", error);
+            tx.Put(image with { State = ImageState.ERROR, PrevState = image.State, Template = t });
             foreach (var vm in CloningVmsOf(tx, id))
-            {
-                var waiting = vm.Template.Vectors("DISK").Any(d => d.GetInt("IMAGE_ID") is int other && tx.Get<Image>(ObjectType.Image, other)?.State == ImageState.LOCKED);
-                if (waiting) continue;
-                var hold = vm.Template.Get("SUBMIT_ON_HOLD") is { } h && h.Equals("YES", StringComparison.OrdinalIgnoreCase);
-                LifeCycle.Enter(tx, vm, hold ? VmState.HOLD : VmState.PENDING, LcmState.LCM_INIT);
-                if (!hold) tx.Raise(new VmPending(vm.Id));
-            }
-        }, ct);
+                LifeCycle.Enter(tx, VmLifeCycle.WithError(vm, tx.Now, $"Copy of image {id} failed: {error}"), VmState.CLONING_FAILURE, LcmState.LCM_INIT);
+            return;
+        }
+        var delta = sizeMb - image.Size;
+        if (delta != 0)
+            LifeCycle.ChargeOwnerQuota(tx, image.Uid, image.Gid, q => QuotaEngine.AddDatastore(q.Quotas, q.Defaults, image.DatastoreId,
+                new Dictionary<string, double> { ["SIZE"] = delta }, q.Who, check: false));
+        var ready = image.RunningVms == 0 ? ImageState.READY : image.Persistent ? ImageState.USED_PERS : ImageState.USED;
+        tx.Put(image with { State = ready, PrevState = image.State, Source = source, Size = sizeMb, Format = format.Length > 0 ? format : image.Format });
+        foreach (var vm in CloningVmsOf(tx, id))
+        {
+            var waiting = vm.Template.Vectors("DISK").Any(d => d.GetInt("IMAGE_ID") is int other && tx.Get<Image>(ObjectType.Image, other)?.State == ImageState.LOCKED);
+            if (waiting) continue;
+            var hold = vm.Template.Get("SUBMIT_ON_HOLD") is { } h && h.Equals("YES", StringComparison.OrdinalIgnoreCase);
+            LifeCycle.Enter(tx, vm, hold ? VmState.HOLD : VmState.PENDING, LcmState.LCM_INIT);
+            if (!hold) tx.Raise(new VmPending(vm.Id));
+        }
+    }
 
     /// <summary>VMs in CLONING that wait for this image's copy.</summary>
     private static List<Vm> CloningVmsOf(StateTransaction tx, int imageId) =>
@@ -115,6 +129,7 @@ public sealed partial class Cloud
             new Dictionary<string, double> { ["IMAGES"] = -1, ["SIZE"] = -image.Size }, q.Who, check: false));
         if (tx.Get<Datastore>(ObjectType.Datastore, image.DatastoreId) is { } ds) tx.Put(ds with { Images = ds.Images.Remove(id) });
         tx.Delete(ObjectType.Image, id);
+        tx.Raise(new ImageDeleted(id, image.DatastoreId, image.Source));
     }
 
     public Task<int> ImageEnableAsync(Caller caller, int id, bool enable, CancellationToken ct = default) =>
@@ -196,3 +211,6 @@ public sealed partial class Cloud
 
 /// <summary>An image needs its datastore driver to copy it in.</summary>
 public sealed record ImageCopyRequested(int ImageId);
+
+/// <summary>An image was deleted: its datastore driver removes the file at SOURCE.</summary>
+public sealed record ImageDeleted(int ImageId, int DatastoreId, string Source);

@@ -172,6 +172,7 @@ public sealed partial class Cloud(CommandBus bus, CloudSettings settings, TimePr
         {
             Datastore => ["DS_MAD", "TM_MAD", "TYPE"],
             VNet => ["VN_MAD"],
+            Market => ["MARKET_MAD"],
             _ => [],
         };
         foreach (var k in keep)

@@ -32,6 +32,7 @@ public sealed class OneMethods
         RegisterInfrastructure(monitoring);
         RegisterTemplatesAndVms(monitoring);
         RegisterStorageAndNetwork();
+        RegisterMarkets();
         RegisterEmptyPools();
     }
 
@@ -248,14 +249,27 @@ public sealed class OneMethods
     {
         foreach (var (method, type) in new[]
                  {
-                     ("one.marketpool.info", ObjectType.Market), ("one.marketapppool.info", ObjectType.MarketApp),
                      ("one.vntemplatepool.info", ObjectType.VNTemplate), ("one.vrouterpool.info", ObjectType.VRouter),
                      ("one.vdcpool.info", ObjectType.Vdc), ("one.documentpool.info", ObjectType.Document),
                      ("one.hookpool.info", ObjectType.Hook), ("one.backupjobpool.info", ObjectType.BackupJob),
                  })
             Add(method, (c, a, ct) => Task.FromResult<Reply>(new PoolReply(type, [])));
-        // No marketplaces yet: asking for one is the plain "does not exist" answer.
-        Add("one.market.info", (c, a, ct) => throw CloudException.NotFound(ObjectType.Market, a.Int(0)));
-        Add("one.marketapp.info", (c, a, ct) => throw CloudException.NotFound(ObjectType.MarketApp, a.Int(0)));
+    }
+
+    // ------------------------------------------------------------------ marketplaces (storage branch)
+
+    /// <summary>one.market.* and one.marketapp.* (Cloud.Markets.cs). one.marketpool.info takes no filter arguments, as oned.</summary>
+    private void RegisterMarkets()
+    {
+        AddCommon<Market>("market", "marketpool", ObjectType.Market, hasLock: false);
+        _methods["one.marketpool.info"] = (c, a, ct) => Task.FromResult<Reply>(new PoolReply(ObjectType.Market, _cloud.Pool<Market>(c, ObjectType.Market)));
+        Add("one.market.allocate", (c, a, ct) => Id(_cloud.MarketAllocateAsync(c, a.Str(0), ct)));
+        Add("one.market.delete", (c, a, ct) => Id(_cloud.MarketDeleteAsync(c, a.Int(0), ct)));
+        Add("one.market.enable", (c, a, ct) => Id(_cloud.MarketEnableAsync(c, a.Int(0), a.Bool(1), ct)));
+
+        AddCommon<MarketApp>("marketapp", "marketapppool", ObjectType.MarketApp);
+        Add("one.marketapp.allocate", (c, a, ct) => Id(_cloud.MarketAppAllocateAsync(c, a.Str(0), a.Int(1), ct)));
+        Add("one.marketapp.delete", (c, a, ct) => Id(_cloud.MarketAppDeleteAsync(c, a.Int(0), ct)));
+        Add("one.marketapp.enable", (c, a, ct) => Id(_cloud.MarketAppEnableAsync(c, a.Int(0), a.Bool(1), ct)));
     }
 }

@@ -43,6 +43,8 @@ public static class ObjectCodec
         ObjectType.SecGroup => typeof(SecGroup),
         ObjectType.VmGroup => typeof(VmGroup),
         ObjectType.QuotaDefaults => typeof(QuotaDefaults),
+        ObjectType.Market => typeof(Market),
+        ObjectType.MarketApp => typeof(MarketApp),
         _ => throw new NotSupportedException($"no stored form for {type}"),
     };
 

@@ -54,6 +54,8 @@ public static partial class ObjectXml
             case VNet vnet: WriteVNet(writer, vnet, mode); break;
             case SecGroup sg: WriteSecGroup(writer, sg); break;
             case VmGroup vmg: WriteVmGroup(writer, vmg); break;
+            case Market market: WriteMarket(writer, market); break;
+            case MarketApp app: WriteMarketApp(writer, app); break;
             default: throw new ArgumentException($"No XML renderer for {obj.GetType().Name}", nameof(obj));
         }
     }

@@ -27,15 +27,20 @@ public sealed class DummyStorageAndNetwork(Func<Cloud> cloud, FrontendOptions op
     public void OnCommitted(IReadOnlyList<ChangeSet> changeSets, IReadOnlyList<object> events, StateSnapshot snapshot)
     {
         foreach (var e in events)
+        {
+            // Datastores with DS_MAD=fs have their own driver (Storage/FsDatastoreDriver).
+            if (e is ImageCopyRequested ic && Storage.FsDatastoreDriver.IsFs(snapshot, snapshot.Get<Image>(ObjectType.Image, ic.ImageId)?.DatastoreId)) continue;
+            if (e is DatastoreAdded da && Storage.FsDatastoreDriver.IsFs(snapshot, da.DatastoreId)) continue;
             if (e is ImageCopyRequested or VNetCreated or DatastoreAdded) _work.Writer.TryWrite(e);
+        }
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var state = cloud().State;
-        foreach (var i in state.All<Image>(ObjectType.Image).Where(i => i.State == ImageState.LOCKED)) _work.Writer.TryWrite(new ImageCopyRequested(i.Id));
+        foreach (var i in state.All<Image>(ObjectType.Image).Where(i => i.State == ImageState.LOCKED && !Storage.FsDatastoreDriver.IsFs(state, i.DatastoreId))) _work.Writer.TryWrite(new ImageCopyRequested(i.Id));
         foreach (var n in state.All<VNet>(ObjectType.VNet).Where(n => n.State == VNetState.INIT)) _work.Writer.TryWrite(new VNetCreated(n.Id));
-        foreach (var d in state.All<Datastore>(ObjectType.Datastore).Where(d => d.TotalMb == 0)) _work.Writer.TryWrite(new DatastoreAdded(d.Id));
+        foreach (var d in state.All<Datastore>(ObjectType.Datastore).Where(d => d.TotalMb == 0 && d.DsMad != Storage.FsDatastoreDriver.DsMad)) _work.Writer.TryWrite(new DatastoreAdded(d.Id));
 
         await foreach (var item in _work.Reader.ReadAllAsync(stoppingToken).ConfigureAwait(false))
         {

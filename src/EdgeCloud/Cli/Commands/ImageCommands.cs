@@ -172,6 +172,9 @@ public static class ImageCommands
             }
             if (state == ImageState.ERROR)
                 throw new CliException($"image {id} is in ERROR: {S(e, "TEMPLATE/ERROR")}", CliExit.Server);
+            // The fs datastore driver reports the copy's progress; shown on a terminal only.
+            if (!Console.IsErrorRedirected && S(e, "TEMPLATE/TRANSFER_PROGRESS") is { Length: > 0 } pct)
+                Console.Error.Write($"\rIMAGE {id}: copying {pct}%   ");
             if (clock.Elapsed > TimeSpan.FromMinutes(30))
                 throw new CliException($"timed out waiting for image {id} to be READY; it is {state}");
             await Task.Delay(250, c.Ct).ConfigureAwait(false);
