@@ -68,4 +68,13 @@ public sealed class DriverTests
         await net.CleanAsync(5, [new NicSpec { NicId = 0, Mac = "m", Bridge = "br7" }], [], default);
         Assert.DoesNotContain(log.Commands.Skip(2), c => c.Program == "nft" && c.Input is not null); // VM 5 had no chains: no nft change
     }
+
+    [Fact]
+    public void Dummy_networks_ignore_security_groups_like_opennebula()
+    {
+        var rules = new SecurityRuleSpec[] { new() { Protocol = "TCP", Range = "22" } };
+        Assert.False(LinuxHostNetwork.Filtered(new NicSpec { NicId = 0, Mac = "m", Bridge = "b", VnMad = "dummy", SecurityRules = rules }));
+        Assert.True(LinuxHostNetwork.Filtered(new NicSpec { NicId = 0, Mac = "m", Bridge = "b", VnMad = "vxlan", SecurityRules = rules }));
+        Assert.False(LinuxHostNetwork.Filtered(new NicSpec { NicId = 0, Mac = "m", Bridge = "b", VnMad = "bridge" }));
+    }
 }
