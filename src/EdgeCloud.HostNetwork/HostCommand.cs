@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Text;
 using EdgeCloud.Core.Drivers;
 
 namespace EdgeCloud.HostNetwork;
@@ -110,7 +109,7 @@ public sealed class ProcessCommandRunner(string? netns = null) : ICommandRunner
     }
 }
 
-/// <summary>Collects commands instead of running them (plans, dry runs): reads answer from <see cref="Answers"/>.</summary>
+/// <summary>Collects commands instead of running them (dry runs, tests); <see cref="Answers"/> may give a command a result (default: success, no output).</summary>
 public sealed class RecordingCommandRunner : ICommandRunner
 {
     private readonly List<HostCommand> _commands = [];
@@ -122,7 +121,4 @@ public sealed class RecordingCommandRunner : ICommandRunner
         lock (_commands) _commands.Add(command);
         return Task.FromResult(Answers(command) ?? new CommandResult(0, "", ""));
     }
-
-    internal static string Join(IEnumerable<HostCommand> commands) =>
-        new StringBuilder().AppendJoin('\n', commands.Select(c => c.ToShell())).ToString();
 }

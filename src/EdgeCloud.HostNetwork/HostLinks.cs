@@ -18,6 +18,8 @@ public sealed record HostLink
     public string Parent { get; init; } = "";
     /// <summary>vxlan: multicast group, empty for unicast.</summary>
     public string Group { get; init; } = "";
+    /// <summary>vxlan: the local TEP address, empty when the kernel picks it.</summary>
+    public string Local { get; init; } = "";
     /// <summary>vxlan: whether the device learns remote MACs (false = <c>nolearning</c>).</summary>
     public bool Learning { get; init; } = true;
     /// <summary>True when this driver created the device (its ifalias starts with <see cref="LinuxHostNetwork.AliasPrefix"/>).</summary>
@@ -49,7 +51,7 @@ public sealed class HostLinks
             if (name.Length == 0) continue;
             var flags = e.TryGetProperty("flags", out var f) && f.ValueKind == JsonValueKind.Array
                 ? f.EnumerateArray().Select(x => x.GetString() ?? "").ToHashSet() : [];
-            string kind = "", group = "", parent = Str(e, "link");
+            string kind = "", group = "", local = "", parent = Str(e, "link");
             int id = -1;
             var learning = true;
             if (e.TryGetProperty("linkinfo", out var li))
@@ -59,6 +61,7 @@ public sealed class HostLinks
                 {
                     if (d.TryGetProperty("id", out var idv) && idv.ValueKind == JsonValueKind.Number) id = idv.GetInt32();
                     group = Str(d, "group");
+                    local = Str(d, "local");
                     if (Str(d, "link") is { Length: > 0 } l) parent = l;
                     if (d.TryGetProperty("learning", out var lv) && lv.ValueKind is JsonValueKind.False) learning = false;
                 }
@@ -74,6 +77,7 @@ public sealed class HostLinks
                 Id = id,
                 Parent = parent,
                 Group = group,
+                Local = local,
                 Learning = learning,
             });
         }

@@ -105,7 +105,7 @@ public sealed class LinuxHostNetwork : IHostNetwork
     public async Task UpdateSecurityAsync(int vmId, NicSpec nic, CancellationToken ct)
     {
         var target = NetworkPlan.TargetName(vmId, nic);
-        var filtered = nic.SecurityRules.Count > 0 || nic.SecurityGroups.Count > 0;
+        var filtered = Filtered(nic);
         var script = filtered ? SecurityRules.Apply(target, nic.SecurityRules) : null;
         await _lock.WaitAsync(ct);
         try
@@ -130,7 +130,7 @@ public sealed class LinuxHostNetwork : IHostNetwork
     /// </summary>
     public async Task UpdateSecurityAsync(IReadOnlyList<(int VmId, NicSpec Nic)> nics, CancellationToken ct)
     {
-        var parts = nics.Where(n => n.Nic.SecurityRules.Count > 0 || n.Nic.SecurityGroups.Count > 0)
+        var parts = nics.Where(n => Filtered(n.Nic))
             .Select(n => SecurityRules.NicPart(NetworkPlan.TargetName(n.VmId, n.Nic), n.Nic.SecurityRules)).ToList();
         if (parts.Count == 0) return;
         var script = SecurityRules.Skeleton() + string.Concat(parts);
@@ -142,6 +142,10 @@ public sealed class LinuxHostNetwork : IHostNetwork
         }
         finally { _lock.Release(); }
     }
+
+    /// <summary>A NIC is filtered when it has security groups, except on VN_MAD dummy (which, as OpenNebula's, ignores them).</summary>
+    public static bool Filtered(NicSpec nic) =>
+        (nic.SecurityRules.Count > 0 || nic.SecurityGroups.Count > 0) && NetworkPlan.Mad(nic) != "dummy";
 
     /// <summary>The taps that have security group chains now.</summary>
     public async Task<HashSet<string>> NicChainsAsync(CancellationToken ct)

@@ -59,10 +59,19 @@ public sealed class GuestVlanTests
         await net2.CleanAsync(1, [Vlan(200)], [Vlan(100)], default);
         links = HostLinks.Parse(await g2.RunCheckedAsync(HostCommand.Ip("-j", "-d", "link", "show"), default));
         Assert.False(links.Has("onebr.200") || links.Has("eth0.200"), "VLAN 200's bridge and device are removed");
+        // Watch the lab wire meanwhile: the frames between the guests must carry the 802.1Q tag 100.
+        var capture = Sh.RunAsync("ip", "netns", "exec", lab.SwitchNs, "timeout", "30", "tcpdump", "-l", "-e", "-n", "-c", "1", "-i", "sw0", "vlan 100 and icmp");
         var until = DateTime.UtcNow + TimeSpan.FromSeconds(15);
         var reached = false;
         while (!reached && DateTime.UtcNow < until)
             reached = (await g1.RunAsync(new HostCommand("ping", ["-c", "1", "-W", "1", "10.100.0.2"]), default)).ExitCode == 0;
         Assert.True(reached, $"guest 1 should reach guest 2 on VLAN 100. Guest 2 console:\n{g2.Console[^Math.Min(2000, g2.Console.Length)..]}");
+        // tcpdump may still be starting when the first replies pass: keep pinging until it has seen one.
+        while (!capture.IsCompleted && DateTime.UtcNow < until + TimeSpan.FromSeconds(15))
+            await g1.RunAsync(new HostCommand("ping", ["-c", "1", "-W", "1", "10.100.0.2"]), default);
+        var seen = await capture;
+        Assert.True(seen.ExitCode == 0, $"tcpdump saw no tagged frame: {seen.Stderr}");
+        Assert.Contains("vlan 100", seen.Stdout, StringComparison.Ordinal);
+        Assert.Contains("10.100.0.2", seen.Stdout, StringComparison.Ordinal);
     }
 }

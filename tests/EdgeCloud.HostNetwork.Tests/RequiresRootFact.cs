@@ -6,7 +6,7 @@ public enum HostNeeds
 {
     /// <summary>root, iproute2 (ip, bridge), nftables, busybox (ping, nc in the endpoints).</summary>
     Netns = 1,
-    /// <summary>Also QEMU (TCG), cpio, gzip and the test guest builder's tools.</summary>
+    /// <summary>Also QEMU (TCG), cpio, gzip, tcpdump and the test guest builder's tools.</summary>
     Qemu = 2,
 }
 
@@ -39,7 +39,7 @@ public static class HostPrerequisites
         foreach (var tool in new[] { "ip", "bridge", "nft", "busybox", "sysctl" })
             if (Which(tool) is null) missing.Add(tool);
         if (needs.HasFlag(HostNeeds.Qemu))
-            foreach (var tool in new[] { "qemu-system-x86_64", "cpio", "gzip", "qemu-img", "dpkg-deb" })
+            foreach (var tool in new[] { "qemu-system-x86_64", "cpio", "gzip", "qemu-img", "dpkg-deb", "tcpdump", "timeout" })
                 if (Which(tool) is null) missing.Add(tool);
         return missing.Count == 0 ? null : $"missing {string.Join(", ", missing)}. {HowTo}";
     }

@@ -8,7 +8,8 @@ public sealed class VxlanTests
     {
         await using var lab = await Lab.StartAsync(hosts: 2);
         // VM 1 on host 1 and VM 2 on host 2 share VNI 42; VM 3 on host 2 is on VNI 43 in the same IP subnet.
-        var nic1 = Nics.Vxlan(1, 42, "unicast", [Lab.HostIp(2)]);
+        // Host 1 uses its own address as the TEP (VXLAN_TEP=local_ip); the peer list may name it, it is skipped.
+        var nic1 = Nics.Vxlan(1, 42, "unicast", [Lab.HostIp(1), Lab.HostIp(2)]) with { VxlanTep = "local_ip" };
         var nic2 = Nics.Vxlan(2, 42, "unicast", [Lab.HostIp(1)]);
         var nic3 = Nics.Vxlan(3, 43, "unicast", [Lab.HostIp(1)]);
         var vm1 = await lab.AddEndpointAsync(1, "one-1-0", "10.42.0.1/24", 1450);
@@ -24,7 +25,8 @@ public sealed class VxlanTests
         var links = await lab.LinksAsync(1);
         var vx = links["eth0.42"];
         Assert.NotNull(vx);
-        Assert.Equal(("vxlan", 42, false, "onebr.42", "edgecloud:vxlan"), (vx.Kind, vx.Id, vx.Learning, vx.Master, vx.Alias));
+        Assert.Equal(("vxlan", 42, false, "onebr.42", "edgecloud:vxlan", Lab.HostIp(1)), (vx.Kind, vx.Id, vx.Learning, vx.Master, vx.Alias, vx.Local));
+        Assert.Equal([Lab.HostIp(2)], HostLinks.ParseFloodDestinations(await Sh.CheckAsync("bridge", "-n", lab.HostNs(1), "-j", "fdb", "show", "dev", "eth0.42")));
 
         Assert.True(await lab.PingsAsync(vm1, "10.42.0.2"), "VM 1 (host 1) should reach VM 2 (host 2) over VNI 42");
         Assert.True(await lab.PingsAsync(vm2, "10.42.0.1"), "VM 2 should reach VM 1");
