@@ -86,6 +86,16 @@ public sealed class AgentIdentity : IDisposable
         return Load(dataDir) ?? throw new InvalidOperationException("The identity just written could not be read back.");
     }
 
+    /// <summary>An HTTP client handler for plain downloads from the front-end (images), with the same mutual TLS.</summary>
+    public SocketsHttpHandler CreateHttpHandler() => new()
+    {
+        SslOptions = new SslClientAuthenticationOptions
+        {
+            ClientCertificates = [Certificate],
+            RemoteCertificateValidationCallback = (_, cert, _, _) => IssuedBy(cert, Ca),
+        },
+    };
+
     /// <summary>A channel to the front-end over mutual TLS: this agent's certificate, trusting only its CA.</summary>
     public GrpcChannel OpenChannel()
     {

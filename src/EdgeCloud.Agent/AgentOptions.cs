@@ -18,6 +18,9 @@ public sealed record AgentOptions
     /// <summary>Seconds an ACPI shutdown may take before the VM is powered off hard.</summary>
     public double ShutdownTimeout { get; init; } = 60;
 
+    /// <summary>Size limit of the host's replica cache of base images (MiB); least recently used images go first.</summary>
+    public long CacheMb { get; init; } = 20 * 1024;
+
     /// <summary>Longest wait between reconnection attempts.</summary>
     public double MaxReconnectDelay { get; init; } = 10;
 }

@@ -89,17 +89,18 @@ public sealed class CommandExecutor(LocalState state, IHypervisor hypervisor, IH
         {
             case DriverOp.Prolog:
             case DriverOp.PrologMigrate:
+                spec = await PrepareDisksAsync(spec, ct).ConfigureAwait(false);
                 Keep(spec, DesiredState.Stopped);
-                foreach (var d in spec.Disks) await disks.PrepareAsync(spec, d, ct).ConfigureAwait(false);
                 return "";
             case DriverOp.Deploy:
-                foreach (var d in spec.Disks) await disks.PrepareAsync(spec, d, ct).ConfigureAwait(false);
+                spec = await PrepareDisksAsync(spec, ct).ConfigureAwait(false);
                 Keep(spec, DesiredState.Running);
                 await NetworkPreAsync(spec, ct).ConfigureAwait(false);
                 var id = await hypervisor.DeployAsync(spec, ct).ConfigureAwait(false);
                 await NetworkPostAsync(spec, ct).ConfigureAwait(false);
                 return id;
             case DriverOp.Restore:
+                spec = await PrepareDisksAsync(spec, ct).ConfigureAwait(false);
                 Keep(spec, DesiredState.Running);
                 await NetworkPreAsync(spec, ct).ConfigureAwait(false);
                 await hypervisor.RestoreAsync(spec, Checkpoint(spec), ct).ConfigureAwait(false);
@@ -126,13 +127,15 @@ public sealed class CommandExecutor(LocalState state, IHypervisor hypervisor, IH
             case DriverOp.Epilog:
                 await hypervisor.DestroyAsync(domain, ct).ConfigureAwait(false);
                 if (network is not null) await network.CleanAsync(spec.VmId, spec.Nics, NicsInUse(spec.VmId), ct).ConfigureAwait(false);
+                foreach (var d in spec.Disks) await disks.RemoveAsync(spec, d, ct).ConfigureAwait(false);
                 state.RemoveVm(spec.VmId);
                 if (Directory.Exists(spec.VmDir)) Directory.Delete(spec.VmDir, recursive: true);
                 return "";
             case DriverOp.AttachDisk:
             {
                 var disk = spec.Disks.FirstOrDefault(d => d.DiskId == arg) ?? throw new ArgumentException($"Disk {command.Argument} is not in the VM's spec.");
-                await disks.PrepareAsync(spec, disk, ct).ConfigureAwait(false);
+                disk = await disks.PrepareAsync(spec, disk, ct).ConfigureAwait(false);
+                spec = spec with { Disks = spec.Disks.Select(d => d.DiskId == arg ? disk : d).ToList() };
                 Keep(spec, Desired(spec));
                 if (await IsRunningAsync(domain, ct).ConfigureAwait(false)) await hypervisor.AttachDiskAsync(domain, disk, ct).ConfigureAwait(false);
                 return domain;
@@ -142,7 +145,7 @@ public sealed class CommandExecutor(LocalState state, IHypervisor hypervisor, IH
                 var disk = spec.Disks.FirstOrDefault(d => d.DiskId == arg) ?? throw new ArgumentException($"Disk {command.Argument} is not in the VM's spec.");
                 if (await IsRunningAsync(domain, ct).ConfigureAwait(false)) await hypervisor.DetachDiskAsync(domain, disk, ct).ConfigureAwait(false);
                 Keep(spec with { Disks = spec.Disks.Where(d => d.DiskId != arg).ToList() }, Desired(spec));
-                if (File.Exists(disk.Path)) File.Delete(disk.Path);
+                await disks.RemoveAsync(spec, disk, ct).ConfigureAwait(false);
                 return domain;
             }
             case DriverOp.AttachNic:
@@ -183,6 +186,14 @@ public sealed class CommandExecutor(LocalState state, IHypervisor hypervisor, IH
             default:
                 throw new HostDriverException($"{op} is not supported by the agent's {hypervisor.Name} driver yet.");
         }
+    }
+
+    /// <summary>Every disk made (or found) in the VM's directory, with the format it really has.</summary>
+    private async Task<VmSpec> PrepareDisksAsync(VmSpec spec, CancellationToken ct)
+    {
+        var prepared = new List<DiskSpec>(spec.Disks.Count);
+        foreach (var d in spec.Disks) prepared.Add(await disks.PrepareAsync(spec, d, ct).ConfigureAwait(false));
+        return spec with { Disks = prepared };
     }
 
     private DesiredState Desired(VmSpec spec) => state.Vm(spec.VmId)?.Desired ?? DesiredState.Stopped;

@@ -1,58 +1,45 @@
 using EdgeCloud.Core.Drivers;
+using EdgeCloud.Storage;
 
 namespace EdgeCloud.Agent;
 
 /// <summary>
-/// Makes a VM's disks in its directory from their DiskSpec: a qcow2 overlay on the base image
-/// (non-persistent), a full copy (persistent), a blank volume (volatile). Idempotent: a disk that is
-/// already there is left alone (a repeated prolog must not wipe a VM's data).
+/// The storage step of the agent: each VM disk made in the VM's directory by the storage library's
+/// <see cref="VmDiskPreparer"/> — a qcow2 overlay on the base image held in this host's replica cache
+/// (tier 3: an image crosses the link from the front-end once, then every VM of it starts from local
+/// disk), a full copy for persistent disks, a blank volatile disk. Idempotent.
 /// </summary>
-public sealed class LocalDisks(IImageSource images)
+public sealed class LocalDisks(VmDiskPreparer preparer, ReplicaCache cache)
 {
-    public async Task PrepareAsync(VmSpec spec, DiskSpec disk, CancellationToken ct)
+    public ReplicaCache Cache => cache;
+
+    /// <summary>Makes the disk if needed; returns the spec with the format the disk really has (an overlay is qcow2).</summary>
+    public async Task<DiskSpec> PrepareAsync(VmSpec spec, DiskSpec disk, CancellationToken ct)
     {
         Directory.CreateDirectory(spec.VmDir);
-        if (File.Exists(disk.Path)) return;
-        var tmp = disk.Path + ".part";
-        if (disk.Source.Length > 0)
+        try
         {
-            var baseImage = await images.GetAsync(disk, ct).ConfigureAwait(false);
-            if (disk.Persistent || disk.Device == "cdrom" || disk.Format == "raw")
-            {
-                // Persistent disks and raw images: the VM works on its own copy.
-                await using (var src = File.OpenRead(baseImage))
-                await using (var dst = File.Create(tmp))
-                    await src.CopyToAsync(dst, ct).ConfigureAwait(false);
-            }
-            else
-            {
-                await ProcessRunner.RunAsync("qemu-img", ["create", "-q", "-f", "qcow2", "-F", disk.Format, "-b", Path.GetFullPath(baseImage), tmp], TimeSpan.FromSeconds(60), ct).ConfigureAwait(false);
-            }
+            var prepared = await preparer.PrepareAsync(spec.VmId, disk, ct).ConfigureAwait(false);
+            return disk with { Format = prepared.Format };
         }
-        else if (disk.SizeMb > 0)
+        catch (StorageException ex)
         {
-            await ProcessRunner.RunAsync("qemu-img", ["create", "-q", "-f", disk.Format == "raw" ? "raw" : "qcow2", tmp, $"{disk.SizeMb}M"], TimeSpan.FromSeconds(60), ct).ConfigureAwait(false);
+            throw new HostDriverException(ex.Message, ex);
         }
-        else
-        {
-            throw new HostDriverException($"Disk {disk.DiskId} has neither an image SOURCE nor a SIZE: nothing to create.");
-        }
-        File.Move(tmp, disk.Path, overwrite: true);
     }
-}
 
-/// <summary>Where base images come from on this host: a local file, or the front-end (through the cluster's replica cache).</summary>
-public interface IImageSource
-{
-    /// <summary>A local path of the disk's base image, fetched first if needed.</summary>
-    Task<string> GetAsync(DiskSpec disk, CancellationToken ct);
-}
+    public async Task RemoveAsync(VmSpec spec, DiskSpec disk, CancellationToken ct) =>
+        await preparer.RemoveAsync(spec.VmId, disk, ct).ConfigureAwait(false);
 
-/// <summary>Images reachable as files on this host (a front-end and host on one machine, or shared storage).</summary>
-public sealed class LocalImageSource : IImageSource
-{
-    public Task<string> GetAsync(DiskSpec disk, CancellationToken ct) =>
-        File.Exists(disk.Source)
-            ? Task.FromResult(disk.Source)
-            : throw new HostDriverException($"The image of disk {disk.DiskId} ({disk.Source}) is not reachable from this host.");
+    /// <summary>
+    /// The disks of an agent: a replica cache in DATA/cache (at most <paramref name="cacheBytes"/>), fed from
+    /// the front-end's /images endpoint over the agent's mutual TLS.
+    /// </summary>
+    public static LocalDisks ForAgent(string dataDir, Uri frontend, HttpMessageHandler handler, long cacheBytes)
+    {
+        var http = new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan };
+        var qemu = new QemuImg();
+        var cache = new ReplicaCache(Path.Combine(dataDir, "cache"), cacheBytes, new ImageImporter(qemu, http));
+        return new LocalDisks(new VmDiskPreparer(cache, qemu, VmDiskPreparer.FrontendResolver(frontend, "", http)), cache);
+    }
 }

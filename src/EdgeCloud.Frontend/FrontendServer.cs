@@ -100,7 +100,8 @@ public sealed class FrontendServer : IAsyncDisposable
                 var agentAddress = IPAddress.Parse(options.AgentListenAddress.Length > 0 ? options.AgentListenAddress : options.ListenAddress);
                 k.Listen(agentAddress, options.AgentPort, l =>
                 {
-                    l.Protocols = Microsoft.AspNetCore.Server.Kestrel.Core.HttpProtocols.Http2;
+                    // HTTP/2 for the gRPC stream, HTTP/1.1 too for plain downloads (images for the replica caches).
+                    l.Protocols = Microsoft.AspNetCore.Server.Kestrel.Core.HttpProtocols.Http1AndHttp2;
                     l.UseHttps(h =>
                     {
                         h.ServerCertificate = pki.Server;
@@ -196,7 +197,8 @@ public sealed class FrontendServer : IAsyncDisposable
         bus.Subscribe(web.Services.GetRequiredService<SchedulerService>());
         bus.Subscribe(web.Services.GetRequiredService<FsDatastoreDriver>()); // storage
         bus.Subscribe(web.Services.GetRequiredService<HttpMarketDriver>()); // storage
-        ImageEndpoint.Map(web, cloudRef); // storage: GET/HEAD /images/{id}
+        // storage: GET/HEAD /images/{id}; host agents (their certificate on the agents' port) need no session
+        ImageEndpoint.Map(web, cloudRef, hub is null ? null : ctx => hub.IsAgentRequest(ctx));
         var endpointHandler = web.Services.GetRequiredService<XmlRpcEndpoint>();
         web.MapPost("/RPC2", endpointHandler.HandleAsync);
         web.MapPost("/", endpointHandler.HandleAsync);

@@ -48,6 +48,15 @@ public sealed class AgentHub(Func<Cloud> cloud, AgentPki pki, MonitoringStore mo
     /// <summary>The latest facts the host's agent pushed and when (epoch seconds), if any.</summary>
     public (HostFacts Facts, long At)? Facts(int hostId) => _facts.TryGetValue(hostId, out var f) ? f : null;
 
+    /// <summary>True when an HTTP request comes from a joined host's agent (its current certificate).</summary>
+    public bool IsAgentRequest(HttpContext ctx)
+    {
+        var cert = ctx.Connection.ClientCertificate;
+        if (pki.HostOf(cert) is not int hostId) return false;
+        return cloud().State.Get<Host>(ObjectType.Host, hostId) is { } host
+               && string.Equals(host.AgentCertificate, cert!.SerialNumber, StringComparison.OrdinalIgnoreCase);
+    }
+
     // ------------------------------------------------------------------ join
 
     public override Task<DiscoverReply> Discover(DiscoverRequest request, ServerCallContext context) =>

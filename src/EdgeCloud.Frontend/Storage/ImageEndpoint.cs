@@ -21,17 +21,19 @@ public static class ImageEndpoint
 {
     public const string Route = "/images/{id:int}";
 
-    public static void Map(IEndpointRouteBuilder routes, Func<Cloud> cloud) =>
-        routes.MapMethods(Route, ["GET", "HEAD"], (HttpContext ctx, int id) => ServeAsync(ctx, cloud(), id));
+    /// <param name="trustedAgent">True for a request from a host agent (its client certificate, on the agents' port):
+    /// agents fetch any image their VMs use without a user session.</param>
+    public static void Map(IEndpointRouteBuilder routes, Func<Cloud> cloud, Func<HttpContext, bool>? trustedAgent = null) =>
+        routes.MapMethods(Route, ["GET", "HEAD"], (HttpContext ctx, int id) => ServeAsync(ctx, cloud(), id, trustedAgent?.Invoke(ctx) == true));
 
-    private static async Task ServeAsync(HttpContext ctx, Cloud cloud, int id)
+    private static async Task ServeAsync(HttpContext ctx, Cloud cloud, int id, bool agent)
     {
         var session = SessionOf(ctx.Request.Headers.Authorization.ToString());
         Caller caller;
         Image image;
         try
         {
-            caller = cloud.Authenticate(session ?? "");
+            caller = agent ? Caller.System : cloud.Authenticate(session ?? "");
             image = cloud.Info<Image>(caller, ObjectType.Image, id);
         }
         catch (CloudException ex)

@@ -69,7 +69,7 @@ public static class AgentCommand
                 return 1;
             }
             var state = new LocalState(options.DataDir);
-            var executor = new CommandExecutor(state, hv, network, new LocalDisks(new LocalImageSource()), options, logger);
+            var executor = new CommandExecutor(state, hv, network, HostDrivers.Disks(options, identity), options, logger);
             var service = new AgentService(identity, state, executor, new HostFactsReader(options.DataDir), options, logger);
             Console.WriteLine($"agent: host {identity.HostId} ({identity.HostName}), front-end {identity.FrontendUrl}, hypervisor {hv.Name}");
             await service.RunAsync(stop.Token).ConfigureAwait(false);
@@ -89,6 +89,10 @@ public static class AgentCommand
 /// <summary>Which host drivers an agent runs, by hypervisor name.</summary>
 public static class HostDrivers
 {
+    /// <summary>The agent's storage step: its replica cache, fed from the front-end it joined.</summary>
+    public static LocalDisks Disks(AgentOptions options, AgentIdentity identity) =>
+        LocalDisks.ForAgent(options.DataDir, new Uri(identity.FrontendUrl), identity.CreateHttpHandler(), options.CacheMb << 20);
+
     public static async Task<(IHypervisor, IHostNetwork?)> CreateAsync(string name, AgentOptions options, ILoggerFactory logs, CancellationToken ct)
     {
         switch (name)

@@ -12,6 +12,7 @@ public static class EdgeCloudCommand
         var root = new RootCommand("EdgeCloud: an edge cloud manager that speaks OpenNebula's API.");
         root.Subcommands.Add(FrontendCommand());
         root.Subcommands.Add(AgentCommand.Build());
+        root.Subcommands.Add(UpCommand.Build());
         foreach (var command in Client.ClientCommands.All()) root.Subcommands.Add(command);
         // "@1 VM/* USE" is an ACL rule, not a response file: no @file expansion.
         var parse = root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
