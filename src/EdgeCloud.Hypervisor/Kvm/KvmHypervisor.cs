@@ -74,11 +74,10 @@ public sealed partial class KvmHypervisor : IHypervisor
         if (state is DomainState.Missing) return;
         if (state is DomainState.Running)
         {
+            // A guest without ACPI makes libvirt refuse the request: then it is a hard power-off at once.
             var r = await VirshRawAsync(ct, null, "shutdown", "--mode", "acpi", domain);
-            if (!r.Ok && await StateAsync(domain, ct) is DomainState.Running)
-                throw CommandRunner.Failure("virsh", ["shutdown", "--mode", "acpi", domain], r);
             var deadline = _time.GetUtcNow() + timeout;
-            while (_time.GetUtcNow() < deadline && await StateAsync(domain, ct) is DomainState.Running or DomainState.Paused)
+            while (r.Ok && _time.GetUtcNow() < deadline && await StateAsync(domain, ct) is DomainState.Running or DomainState.Paused)
                 await Task.Delay(250, ct);
         }
         if (await StateAsync(domain, ct) is DomainState.Running or DomainState.Paused)
