@@ -72,6 +72,7 @@ public sealed partial class KvmHypervisor : IHypervisor
         using var _ = await LockAsync(domain, ct);
         var state = await StateAsync(domain, ct);
         if (state is DomainState.Missing) return;
+        if (state is DomainState.Paused && (await VirshRawAsync(ct, null, "resume", domain)).Ok) state = DomainState.Running; // a paused guest hears no ACPI
         if (state is DomainState.Running)
         {
             // A guest without ACPI makes libvirt refuse the request: then it is a hard power-off at once.
