@@ -54,6 +54,13 @@ public sealed class KvmFailureTests(ITestOutputHelper output)
             Assert.Equal(0, crashed.Pid);
             Assert.Equal(DomainState.Crashed, await kvm.StateAsync(name, None));
 
+            // resizing a domain that does not run changes its definition
+            await kvm.ResizeAsync(name, 2, 192, None);
+            var inactive = System.Xml.Linq.XElement.Parse(await TestHost.Run.CheckedAsync("virsh", ["dumpxml", "--inactive", name], None));
+            Assert.Equal("2", inactive.Element("vcpu")!.Value);
+            Assert.Equal("196608", inactive.Element("memory")!.Value);
+            Assert.Equal("196608", inactive.Element("currentMemory")!.Value);
+
             // deploy again starts it afresh
             await kvm.DeployAsync(spec, None);
             await TestHost.ForConsoleAsync(spec.ConsoleLog, "TESTGUEST-BOOT-OK", 2);

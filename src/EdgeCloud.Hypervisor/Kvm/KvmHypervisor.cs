@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Collections.Concurrent;
 using System.Xml.Linq;
 using EdgeCloud.Core.Drivers;
@@ -167,9 +168,30 @@ public sealed partial class KvmHypervisor : IHypervisor
     public async Task<IReadOnlyList<string>> SnapshotsAsync(string domain, CancellationToken ct) =>
         Lines(await VirshAsync(ct, "snapshot-list", domain, "--name"));
 
+    /// <summary>
+    /// Running: <c>setvcpus</c>/<c>setmem --live</c> within the domain's maximum (VCPU_MAX, MEMORY_MAX);
+    /// beyond it the call fails. Defined but not running (shut off, crashed): the definition is changed
+    /// (<c>--config</c>, maximum included), for its next start.
+    /// </summary>
     public async Task ResizeAsync(string domain, int vcpu, long memoryMb, CancellationToken ct)
     {
         using var _ = await LockAsync(domain, ct);
+        var state = await StateAsync(domain, ct);
+        if (state is DomainState.Missing) throw new HostDriverException($"resize {domain}: no such domain");
+        if (state is DomainState.Shutoff or DomainState.Crashed)
+        {
+            if (vcpu > 0)
+            {
+                await VirshAsync(ct, "setvcpus", domain, vcpu.ToString(CultureInfo.InvariantCulture), "--config", "--maximum");
+                await VirshAsync(ct, "setvcpus", domain, vcpu.ToString(CultureInfo.InvariantCulture), "--config");
+            }
+            if (memoryMb > 0)
+            {
+                await VirshAsync(ct, "setmaxmem", domain, $"{memoryMb * 1024}KiB", "--config");
+                await VirshAsync(ct, "setmem", domain, $"{memoryMb * 1024}KiB", "--config");
+            }
+            return;
+        }
         var stats = (await DomStatsAsync(ct, domain, "--vcpu", "--balloon")).SingleOrDefault()
             ?? throw new HostDriverException($"resize {domain}: no such domain");
         var problems = new List<string>();
@@ -179,7 +201,7 @@ public sealed partial class KvmHypervisor : IHypervisor
             problems.Add($"{memoryMb} MiB exceed its maximum of {stats.Long("balloon.maximum") / 1024} MiB (MEMORY_MAX)");
         if (problems.Count > 0)
             throw new HostDriverException($"resize {domain} live: {string.Join("; ", problems)}; resize it powered off instead");
-        if (vcpu > 0 && vcpu != stats.Long("vcpu.current")) await VirshAsync(ct, "setvcpus", domain, vcpu.ToString(), "--live");
+        if (vcpu > 0 && vcpu != stats.Long("vcpu.current")) await VirshAsync(ct, "setvcpus", domain, vcpu.ToString(CultureInfo.InvariantCulture), "--live");
         if (memoryMb > 0) await VirshAsync(ct, "setmem", domain, $"{memoryMb * 1024}KiB", "--live");
     }
 
