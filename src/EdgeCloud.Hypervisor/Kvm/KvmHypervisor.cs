@@ -51,6 +51,7 @@ public sealed partial class KvmHypervisor : IHypervisor
         var xml = DomainXmlFor(spec);
         if (state is not DomainState.Missing) await UndefineAsync(name, ct);
 
+        Directory.CreateDirectory(spec.VmDir); // the console log goes there too
         await ContextIso.BuildAsync(spec, _runner, ct);
         var file = Path.Combine(spec.VmDir, "deployment.xml");
         await File.WriteAllTextAsync(file, xml, ct);
