@@ -4,12 +4,19 @@
 #   scripts/test.sh                 # every test project
 #   scripts/test.sh --filter X      # extra arguments go to `dotnet test`
 #
-# It makes the tests' prerequisites available first (a PostgreSQL server for the store and API
-# suites, installed from Debian's packages when missing), builds once, runs the tests with TRX
-# results, and ends with one line "N passed, N failed" counted from those results.
+# It makes the tests' prerequisites available first (the host packages of the hypervisor tests and a
+# PostgreSQL server for the store and API suites, installed from Debian's packages when missing),
+# builds once, runs the tests with TRX results, and ends with one line "N passed, N failed" counted
+# from those results.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+
+# Host packages for the hypervisor tests (QEMU, libvirt, LXC, ISO tools): installed when missing.
+# Without them those tests are skipped on a developer's machine and fail in CI (CI=true).
+if ! scripts/install-host-deps.sh; then
+  echo "test.sh: host packages could not be installed; hypervisor tests will fail in CI and be skipped elsewhere" >&2
+fi
 
 results="$(pwd)/TestResults"
 rm -rf "$results"

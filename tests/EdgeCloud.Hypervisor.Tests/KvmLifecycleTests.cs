@@ -104,17 +104,34 @@ public sealed class KvmLifecycleTests(ITestOutputHelper output)
 
             // snapshot with memory; a disk attached after it is gone once reverted (before the vCPU hotplug below:
             // libvirt 9.0 cannot revert, with a new QEMU, a snapshot taken after one)
+            sw.Restart();
             await kvm.SnapshotCreateAsync(name, "snap-0", None);
+            output.WriteLine($"snapshot create {sw.Elapsed.TotalSeconds:F1} s");
             await kvm.SnapshotCreateAsync(name, "snap-0", None);
             Assert.Equal(["snap-0"], await kvm.SnapshotsAsync(name, None));
             await kvm.AttachDiskAsync(name, disk1, None);
+            sw.Restart();
             await kvm.SnapshotRevertAsync(name, "snap-0", None);
+            output.WriteLine($"snapshot revert {sw.Elapsed.TotalSeconds:F1} s");
             Assert.Equal(DomainState.Running, await kvm.StateAsync(name, None));
             Assert.False((await kvm.BlockDevicesAsync(name, None)).ContainsKey("vdb"));
             await kvm.SnapshotDeleteAsync(name, "snap-0", None);
             Assert.Empty(await kvm.SnapshotsAsync(name, None));
             await kvm.SnapshotDeleteAsync(name, "snap-0", None);
             await Assert.ThrowsAsync<HostDriverException>(() => kvm.SnapshotRevertAsync(name, "snap-0", None));
+
+            // reboot (ACPI) and reset: the guest boots again
+            var boots = TestHost.Count(log, "TESTGUEST-BOOT-OK");
+            sw.Restart();
+            await kvm.RebootAsync(name, None);
+            await TestHost.ForConsoleAsync(log, "TESTGUEST-BOOT-OK", boots + 1);
+            output.WriteLine($"ACPI reboot to boot marker {sw.Elapsed.TotalSeconds:F1} s");
+            await TestHost.ForConsoleAsync(log, "TESTGUEST-READY", boots + 1);
+            sw.Restart();
+            await kvm.ResetAsync(name, None);
+            await TestHost.ForConsoleAsync(log, "TESTGUEST-BOOT-OK", boots + 2);
+            output.WriteLine($"reset to boot marker {sw.Elapsed.TotalSeconds:F1} s");
+            await TestHost.ForConsoleAsync(log, "TESTGUEST-READY", boots + 2);
 
             // resize live within VCPU_MAX / MEMORY_MAX; beyond them is refused with the reason
             await kvm.ResizeAsync(name, 2, 160, None);
@@ -124,26 +141,25 @@ public sealed class KvmLifecycleTests(ITestOutputHelper output)
             var tooBig = await Assert.ThrowsAsync<HostDriverException>(() => kvm.ResizeAsync(name, 4, 160, None));
             Assert.Contains("VCPU_MAX", tooBig.Message, StringComparison.Ordinal);
 
-            // reboot (ACPI) and reset: the guest boots again
-            var boots = TestHost.Count(log, "TESTGUEST-BOOT-OK");
-            await kvm.RebootAsync(name, None);
-            await TestHost.ForConsoleAsync(log, "TESTGUEST-BOOT-OK", boots + 1);
-            await TestHost.ForConsoleAsync(log, "TESTGUEST-READY", boots + 1);
-            await kvm.ResetAsync(name, None);
-            await TestHost.ForConsoleAsync(log, "TESTGUEST-BOOT-OK", boots + 2);
-            await TestHost.ForConsoleAsync(log, "TESTGUEST-READY", boots + 2);
-
             // save → nothing left but the checkpoint; restore → the same guest runs on, persistent again
             var checkpoint = Path.Combine(dir, "checkpoint");
+            sw.Restart();
             await kvm.SaveAsync(name, checkpoint, None);
+            output.WriteLine($"save {sw.Elapsed.TotalSeconds:F1} s");
             Assert.True(File.Exists(checkpoint));
             Assert.Equal(DomainState.Missing, await kvm.StateAsync(name, None));
             await kvm.SaveAsync(name, checkpoint, None); // idempotent
+            sw.Restart();
             await kvm.RestoreAsync(spec, checkpoint, None);
+            output.WriteLine($"restore {sw.Elapsed.TotalSeconds:F1} s");
             Assert.Equal(DomainState.Running, await kvm.StateAsync(name, None));
             Assert.Contains("Persistent:     yes", await TestHost.Run.CheckedAsync("virsh", ["dominfo", name], None), StringComparison.Ordinal);
             await TestHost.TypeOnConsoleAsync(name, log, "echo TG-ALIVE-$((40+2))", "TG-ALIVE-42");
             Assert.Equal(boots + 2, TestHost.Count(log, "TESTGUEST-BOOT-OK")); // resumed, not rebooted
+
+            // paused behind the driver's back: listed as Paused; shutdown resumes it so the guest hears ACPI
+            await TestHost.Run.CheckedAsync("virsh", ["suspend", name], None);
+            Assert.Equal(DomainState.Paused, (await kvm.ListAsync(None)).Single(s => s.Name == name).State);
 
             // ACPI shutdown: the guest powers itself off and the domain is gone
             var poweroffs = TestHost.Count(log, "TESTGUEST-POWEROFF");

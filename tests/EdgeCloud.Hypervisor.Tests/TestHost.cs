@@ -82,9 +82,9 @@ internal static class TestHost
     /// its console log matches <paramref name="expect"/>. The pty is kept open meanwhile: QEMU only reads
     /// a pty it has seen connected, which it checks about once a second.
     /// </summary>
-    public static async Task TypeOnConsoleAsync(string domain, string log, string command, string expect, int seconds = 60)
+    public static async Task TypeOnConsoleAsync(string domain, string log, string command, string expect, int seconds = 60, string uri = KvmOptions.DefaultUri)
     {
-        var pty = (await Run.CheckedAsync("virsh", ["-c", KvmOptions.DefaultUri, "ttyconsole", domain], CancellationToken.None)).Trim();
+        var pty = (await Run.CheckedAsync("virsh", ["-c", uri, "ttyconsole", domain], CancellationToken.None)).Trim();
         await using var tty = new FileStream(pty, FileMode.Open, FileAccess.Write);
         var bytes = System.Text.Encoding.ASCII.GetBytes(command + "\n");
         var deadline = DateTime.UtcNow.AddSeconds(seconds);

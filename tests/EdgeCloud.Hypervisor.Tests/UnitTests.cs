@@ -26,6 +26,35 @@ public sealed class KvmCapabilityTests
         Assert.Throws<ArgumentException>(() => KvmCapability.Decide(NoVmx, false, "xen"));
         Assert.Equal("qemu", new KvmHypervisor(new KvmOptions { DomainType = "qemu" }).Capability.DomainType);
     }
+
+    [Fact]
+    public void Probe_OnThisHost_KvmOnlyWithVmxOrSvmAndUsableDevKvm()
+    {
+        var flags = File.Exists("/proc/cpuinfo")
+            ? File.ReadLines("/proc/cpuinfo").Where(l => l.StartsWith("flags", StringComparison.Ordinal)).SelectMany(l => l.Split(' ')).ToHashSet()
+            : [];
+        bool devKvm;
+        try
+        {
+            using var f = File.Open("/dev/kvm", FileMode.Open, FileAccess.ReadWrite);
+            devKvm = true;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            devKvm = false;
+        }
+        var expected = (flags.Contains("vmx") || flags.Contains("svm")) && devKvm ? "kvm" : "qemu";
+        var forced = Environment.GetEnvironmentVariable(KvmCapability.EnvironmentVariable);
+        Assert.Equal(string.IsNullOrWhiteSpace(forced) ? expected : forced.Trim().ToLowerInvariant(), KvmCapability.Probe().DomainType);
+        Assert.Equal("kvm", KvmCapability.Probe(forced: "kvm").DomainType);
+    }
+
+    [Theory]
+    [InlineData("qemu:///system", true)]
+    [InlineData("qemu:///session", true)]
+    [InlineData("qemu+tcp://10.0.0.2/system", false)]
+    [InlineData("qemu+ssh://host/system", false)]
+    public void LibvirtDaemon_StartsOnlyLocalDaemons(string uri, bool local) => Assert.Equal(local, LibvirtDaemon.IsLocal(uri));
 }
 
 public sealed class VirshParsingTests

@@ -53,7 +53,7 @@ public sealed class HostFactDiscoverer(IMessageSink diagnosticMessageSink) : IXu
 /// <summary>Checks the host for what <see cref="HostNeeds"/> lists.</summary>
 public static class HostPrerequisites
 {
-    public const string HowTo = "Install them with scripts/install-host-deps.sh (Debian, as root).";
+    public const string HowTo = "Run them as root on a host with the packages of scripts/install-host-deps.sh (Debian).";
 
     private static readonly (HostNeeds Need, string[] Tools)[] Tools =
     [

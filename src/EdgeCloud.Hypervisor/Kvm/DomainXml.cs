@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Xml;
 using System.Xml.Linq;
 using EdgeCloud.Core.Drivers;
@@ -279,6 +278,4 @@ public static class DomainXml
         if (problems.Count > 0)
             throw new HostDriverException($"VM {spec.VmId}: {string.Join("; ", problems)}");
     }
-
-    internal static string Kib(long mb) => (mb * 1024).ToString(CultureInfo.InvariantCulture);
 }

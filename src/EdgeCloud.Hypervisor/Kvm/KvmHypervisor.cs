@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Collections.Concurrent;
 using System.Xml.Linq;
 using EdgeCloud.Core.Drivers;
@@ -50,6 +51,7 @@ public sealed partial class KvmHypervisor : IHypervisor
         var xml = DomainXmlFor(spec);
         if (state is not DomainState.Missing) await UndefineAsync(name, ct);
 
+        Directory.CreateDirectory(spec.VmDir); // the console log goes there too
         await ContextIso.BuildAsync(spec, _runner, ct);
         var file = Path.Combine(spec.VmDir, "deployment.xml");
         await File.WriteAllTextAsync(file, xml, ct);
@@ -72,13 +74,13 @@ public sealed partial class KvmHypervisor : IHypervisor
         using var _ = await LockAsync(domain, ct);
         var state = await StateAsync(domain, ct);
         if (state is DomainState.Missing) return;
+        if (state is DomainState.Paused && (await VirshRawAsync(ct, null, "resume", domain)).Ok) state = DomainState.Running; // a paused guest hears no ACPI
         if (state is DomainState.Running)
         {
+            // A guest without ACPI makes libvirt refuse the request: then it is a hard power-off at once.
             var r = await VirshRawAsync(ct, null, "shutdown", "--mode", "acpi", domain);
-            if (!r.Ok && await StateAsync(domain, ct) is DomainState.Running)
-                throw CommandRunner.Failure("virsh", ["shutdown", "--mode", "acpi", domain], r);
             var deadline = _time.GetUtcNow() + timeout;
-            while (_time.GetUtcNow() < deadline && await StateAsync(domain, ct) is DomainState.Running or DomainState.Paused)
+            while (r.Ok && _time.GetUtcNow() < deadline && await StateAsync(domain, ct) is DomainState.Running or DomainState.Paused)
                 await Task.Delay(250, ct);
         }
         if (await StateAsync(domain, ct) is DomainState.Running or DomainState.Paused)
@@ -167,9 +169,30 @@ public sealed partial class KvmHypervisor : IHypervisor
     public async Task<IReadOnlyList<string>> SnapshotsAsync(string domain, CancellationToken ct) =>
         Lines(await VirshAsync(ct, "snapshot-list", domain, "--name"));
 
+    /// <summary>
+    /// Running: <c>setvcpus</c>/<c>setmem --live</c> within the domain's maximum (VCPU_MAX, MEMORY_MAX);
+    /// beyond it the call fails. Defined but not running (shut off, crashed): the definition is changed
+    /// (<c>--config</c>, maximum included), for its next start.
+    /// </summary>
     public async Task ResizeAsync(string domain, int vcpu, long memoryMb, CancellationToken ct)
     {
         using var _ = await LockAsync(domain, ct);
+        var state = await StateAsync(domain, ct);
+        if (state is DomainState.Missing) throw new HostDriverException($"resize {domain}: no such domain");
+        if (state is DomainState.Shutoff or DomainState.Crashed)
+        {
+            if (vcpu > 0)
+            {
+                await VirshAsync(ct, "setvcpus", domain, vcpu.ToString(CultureInfo.InvariantCulture), "--config", "--maximum");
+                await VirshAsync(ct, "setvcpus", domain, vcpu.ToString(CultureInfo.InvariantCulture), "--config");
+            }
+            if (memoryMb > 0)
+            {
+                await VirshAsync(ct, "setmaxmem", domain, $"{memoryMb * 1024}KiB", "--config");
+                await VirshAsync(ct, "setmem", domain, $"{memoryMb * 1024}KiB", "--config");
+            }
+            return;
+        }
         var stats = (await DomStatsAsync(ct, domain, "--vcpu", "--balloon")).SingleOrDefault()
             ?? throw new HostDriverException($"resize {domain}: no such domain");
         var problems = new List<string>();
@@ -179,7 +202,7 @@ public sealed partial class KvmHypervisor : IHypervisor
             problems.Add($"{memoryMb} MiB exceed its maximum of {stats.Long("balloon.maximum") / 1024} MiB (MEMORY_MAX)");
         if (problems.Count > 0)
             throw new HostDriverException($"resize {domain} live: {string.Join("; ", problems)}; resize it powered off instead");
-        if (vcpu > 0 && vcpu != stats.Long("vcpu.current")) await VirshAsync(ct, "setvcpus", domain, vcpu.ToString(), "--live");
+        if (vcpu > 0 && vcpu != stats.Long("vcpu.current")) await VirshAsync(ct, "setvcpus", domain, vcpu.ToString(CultureInfo.InvariantCulture), "--live");
         if (memoryMb > 0) await VirshAsync(ct, "setmem", domain, $"{memoryMb * 1024}KiB", "--live");
     }
 

@@ -101,6 +101,8 @@ public static class HostDrivers
                 // libvirtd is started by hand where no init system runs it (edge boxes, containers).
                 await new LibvirtDaemon().EnsureRunningAsync(ct).ConfigureAwait(false);
                 return (new KvmHypervisor(), new LinuxHostNetwork());
+            case "lxc":
+                return (new LxcHypervisor(), new LinuxHostNetwork());
         }
         return await (name switch
         {
