@@ -178,6 +178,11 @@ public sealed class CommandExecutor(LocalState state, IHypervisor hypervisor, IH
             case DriverOp.SnapshotDelete:
                 await hypervisor.SnapshotDeleteAsync(domain, $"snap-{arg}", ct).ConfigureAwait(false);
                 return domain;
+            case DriverOp.UpdateSecurity:
+                Keep(spec, Desired(spec));
+                if (network is not null && await IsRunningAsync(domain, ct).ConfigureAwait(false))
+                    foreach (var nic in spec.Nics) await network.UpdateSecurityAsync(spec.VmId, nic, ct).ConfigureAwait(false);
+                return domain;
             case DriverOp.Resize:
                 Keep(spec, Desired(spec));
                 if (await IsRunningAsync(domain, ct).ConfigureAwait(false))

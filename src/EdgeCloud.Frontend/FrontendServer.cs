@@ -151,6 +151,8 @@ public sealed class FrontendServer : IAsyncDisposable
             services.AddSingleton(pki!);
             foreach (var n in new[] { "kvm", "qemu", "lxc" }) services.AddSingleton<IHostProbe>(new AgentHostProbe(n, hub, options, time));
             services.AddGrpc();
+            services.AddSingleton<SecurityGroupUpdater>();
+            services.AddHostedService(sp => sp.GetRequiredService<SecurityGroupUpdater>());
         }
         services.AddSingleton<Func<Cloud>>(cloudRef);
         services.AddSingleton<HostMonitor>();
@@ -192,7 +194,11 @@ public sealed class FrontendServer : IAsyncDisposable
 
         var web = builder.Build();
         bus.Subscribe(web.Services.GetRequiredService<HostMonitor>());
-        if (hub is not null) hub.FirstReport = web.Services.GetRequiredService<HostMonitor>().ProbeSoon;
+        if (hub is not null)
+        {
+            hub.FirstReport = web.Services.GetRequiredService<HostMonitor>().ProbeSoon;
+            bus.Subscribe(web.Services.GetRequiredService<SecurityGroupUpdater>());
+        }
         bus.Subscribe(web.Services.GetRequiredService<DummyStorageAndNetwork>());
         bus.Subscribe(web.Services.GetRequiredService<SchedulerService>());
         bus.Subscribe(web.Services.GetRequiredService<FsDatastoreDriver>()); // storage

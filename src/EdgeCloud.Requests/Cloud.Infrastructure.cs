@@ -220,5 +220,8 @@ public sealed partial class Cloud
 /// <summary>A host was added or enabled: the monitor probes it right away.</summary>
 public sealed record HostAdded(int HostId);
 
+/// <summary>A security group's rules changed (or were committed): its OUTDATED_VMS wait for their hosts to re-apply them.</summary>
+public sealed record SecGroupOutdated(int SecGroupId);
+
 /// <summary>A datastore was added: the monitor measures its capacity right away.</summary>
 public sealed record DatastoreAdded(int DatastoreId);

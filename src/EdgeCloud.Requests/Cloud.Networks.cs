@@ -300,14 +300,49 @@ public sealed partial class Cloud
         }, ct);
     }
 
-    /// <summary>one.secgroup.commit: marks the VMs that use the group as outdated so their hosts re-apply it.</summary>
+    /// <summary>
+    /// one.secgroup.commit: marks the VMs that use the group as outdated so their hosts re-apply it
+    /// (recovery: only those not updated yet or in error).
+    /// </summary>
     public Task<int> SecGroupCommitAsync(Caller caller, int id, bool recovery, CancellationToken ct = default) =>
         bus.ExecuteAsync(tx =>
         {
             var sg = Demand<SecGroup>(tx, caller, ObjectType.SecGroup, id, AuthOp.Manage);
-            var vms = recovery ? sg.OutdatedVms.Union(sg.ErrorVms).Union(sg.UpdatingVms) : sg.UpdatedVms.Union(sg.OutdatedVms).Union(sg.ErrorVms);
-            tx.Put(sg with { OutdatedVms = vms, UpdatedVms = [], ErrorVms = [], UpdatingVms = [] });
+            var vms = recovery ? sg.OutdatedVms.Union(sg.ErrorVms).Union(sg.UpdatingVms) : [.. VmsUsingSecGroup(tx, id)];
+            tx.Put(sg with { OutdatedVms = vms, UpdatedVms = recovery ? sg.UpdatedVms.Except(vms) : [], ErrorVms = [], UpdatingVms = [] });
+            tx.Raise(new SecGroupOutdated(id));
             return id;
+        }, ct);
+
+    /// <summary>After a change of a group's rules: every VM using it is outdated until its host re-applies the rules.</summary>
+    private static void SecGroupChanged(StateTransaction tx, SecGroup sg)
+    {
+        tx.Put(sg with { OutdatedVms = [.. VmsUsingSecGroup(tx, sg.Id)], UpdatedVms = [], ErrorVms = [], UpdatingVms = [] });
+        tx.Raise(new SecGroupOutdated(sg.Id));
+    }
+
+    /// <summary>VMs (not DONE) with a NIC in security group <paramref name="sgId"/>.</summary>
+    public static IEnumerable<int> VmsUsingSecGroup(StateTransaction tx, int sgId) =>
+        tx.All<Vm>(ObjectType.Vm)
+            .Where(vm => vm.State != VmState.DONE && vm.Template.Vectors("NIC").Any(n => SecGroupIds(n["SECURITY_GROUPS"]).Contains(sgId)))
+            .Select(vm => vm.Id);
+
+    private static IEnumerable<int> SecGroupIds(string? list) =>
+        (list ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(x => int.TryParse(x, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out var i) ? i : -1);
+
+    /// <summary>A host re-applied (or failed to re-apply) a group's rules to a VM: it moves to UPDATED_VMS or ERROR_VMS.</summary>
+    public Task SecGroupVmDoneAsync(int sgId, int vmId, bool ok, CancellationToken ct = default) =>
+        bus.ExecuteAsync(tx =>
+        {
+            if (tx.Get<SecGroup>(ObjectType.SecGroup, sgId) is not { } sg || !(sg.OutdatedVms.Contains(vmId) || sg.UpdatingVms.Contains(vmId))) return;
+            tx.Put(sg with
+            {
+                OutdatedVms = sg.OutdatedVms.Remove(vmId),
+                UpdatingVms = sg.UpdatingVms.Remove(vmId),
+                UpdatedVms = ok ? sg.UpdatedVms.Add(vmId) : sg.UpdatedVms,
+                ErrorVms = ok ? sg.ErrorVms : sg.ErrorVms.Add(vmId),
+            });
         }, ct);
 
     // ------------------------------------------------------------------ VM groups

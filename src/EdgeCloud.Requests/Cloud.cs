@@ -161,6 +161,7 @@ public sealed partial class Cloud(CommandBus bus, CloudSettings settings, TimePr
             else t = parsed.Clone();
             KeepProtected(o, o.Template, t);
             tx.Put(o with { Template = t });
+            if (o is SecGroup sg) SecGroupChanged(tx, sg with { Template = t });
             return id;
         }, ct);
     }

@@ -29,6 +29,8 @@ public enum DriverOp
     DiskSnapshotRevert,
     DiskSnapshotDelete,
     DiskResize,
+    /// <summary>Re-apply the security groups of a running VM's NICs (a group it uses changed).</summary>
+    UpdateSecurity,
 }
 
 /// <summary>
