@@ -162,6 +162,7 @@ public sealed partial class Cloud(CommandBus bus, CloudSettings settings, TimePr
             KeepProtected(o, o.Template, t);
             tx.Put(o with { Template = t });
             if (o is SecGroup sg) SecGroupChanged(tx, sg with { Template = t });
+            if (o is Market) tx.Raise(new MarketChanged(id)); // a new ENDPOINT is read at once (storage)
             return id;
         }, ct);
     }

@@ -125,17 +125,18 @@ public sealed class ImageImporterTests : IDisposable
         server.CutNextAfter(1 << 20);
 
         await Assert.ThrowsAsync<TransferInterruptedException>(() => Importer().ImportAsync(request));
-        Assert.Equal(1 << 20, new FileInfo(dest + ".part").Length);
+        // What arrived before the cut is kept (data in flight when the connection is reset may be lost).
+        var kept = new FileInfo(dest + ".part").Length;
+        Assert.InRange(kept, 1, 1 << 20);
         Assert.False(File.Exists(dest));
 
         var r = await Importer().ImportAsync(request);
 
         Assert.True(r.Resumed);
-        Assert.Equal(length - (1 << 20), r.BytesTransferred);
-        Assert.Equal(new[] { "", "bytes=1048576-" }, server.RangeHeaders.Select(h => h ?? "").ToArray());
+        Assert.Equal(length - kept, r.BytesTransferred);
+        Assert.Equal(new[] { "", $"bytes={kept}-" }, server.RangeHeaders.Select(h => h ?? "").ToArray());
         Assert.Equal(Images.Sha256(src), r.Sha256);
         Assert.Equal("qcow2", r.Format);
-        Assert.Equal(length, server.BytesSent);
     }
 
     [QemuFact]

@@ -146,6 +146,22 @@ internal static class Samples
         CloningId = -1, TargetSnapshot = -1, DatastoreId = 1, Datastore = "default", Vms = [7], Clones = [12], AppClones = [],
     };
 
+    public static Market Market(int id) => new()
+    {
+        Id = id, Name = $"community «{id}»", Template = Template("market"),
+        Uid = 0, Gid = 0, Uname = "oneadmin", Gname = "oneadmin", Permissions = Perms("644"),
+        MarketMad = "http", State = MarketState.DISABLED, ZoneId = "0", TotalMb = 100, FreeMb = 40, UsedMb = 60, Apps = [3, 4],
+    };
+
+    public static MarketApp MarketApp(int id) => new()
+    {
+        Id = id, Name = $"tiny «{id}»", Template = Template("marketapp"),
+        Uid = 3, Gid = 100, Uname = "bob", Gname = "edge", Permissions = Perms("640"), Lock = new LockInfo(2, 3, 1_700_000_100, -1),
+        RegTime = 1_700_000_000, ZoneId = "0", OriginId = 5, Source = "https://example.org/tiny.qcow2", Md5 = "d41d8cd98f00b204e9800998ecf8427e",
+        Size = 17, Description = "tiny", Version = "1.0", Format = "qcow2", AppTemplate64 = "REVWX1BSRUZJWD0idmQi", MarketId = 100,
+        MarketName = "community", State = MarketAppState.ERROR, AppType = MarketAppType.IMAGE, FromCatalogue = true,
+    };
+
     public static VmTemplate VmTemplate(int id) => new()
     {
         Id = id,
@@ -234,7 +250,7 @@ internal static class Samples
     public static IReadOnlyList<PoolObject> OneOfEach(int id = 0) =>
     [
         User(id), Group(id), Acl(id), Zone(id), Cluster(id), Host(id), Datastore(id), Image(id),
-        VmTemplate(id), Vm(id), VNet(id), SecGroup(id), VmGroup(id),
+        VmTemplate(id), Vm(id), VNet(id), SecGroup(id), VmGroup(id), Market(id), MarketApp(id),
         new QuotaDefaults
         {
             Id = id, Name = "default quotas",

@@ -119,6 +119,8 @@ public sealed class FsDatastoreDriver(Func<Cloud> cloud, FrontendOptions options
             }
             if (!outcome.Ok) logger.LogWarning("Image {ImageId} could not be copied into datastore {DatastoreId}: {Error}", imageId, ds.Id, outcome.Error);
             await c.ImageCopiedAsync(imageId, outcome, ct).ConfigureAwait(false);
+            // Deleted (forced) while it was being copied: the file is nobody's.
+            if (outcome.Ok && c.State.Get<Image>(ObjectType.Image, imageId) is null) ImageImporter.TryDelete(outcome.Source);
             await MeasureAsync(ds.Id, ct).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested) { }

@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace EdgeCloud.Frontend.Storage;
@@ -37,6 +38,8 @@ public sealed class MarketServer : IAsyncDisposable
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { ContentRootPath = folder.Directory });
         builder.WebHost.UseKestrelCore().UseKestrel(k => k.Listen(IPAddress.Parse(address), port));
         builder.Services.AddRoutingCore();
+        // Signals belong to the program that owns the server (edgecloud market serve), not to the host.
+        builder.Services.AddSingleton<IHostLifetime, NoLifetime>();
         builder.Logging.ClearProviders();
         var app = builder.Build();
         var log = logging?.CreateLogger<MarketServer>();
@@ -55,6 +58,12 @@ public sealed class MarketServer : IAsyncDisposable
         await app.StartAsync(ct).ConfigureAwait(false);
         var bound = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         return new MarketServer(app, folder, new Uri(bound.Replace("[::]", "127.0.0.1", StringComparison.Ordinal) + "/"));
+    }
+
+    private sealed class NoLifetime : IHostLifetime
+    {
+        public Task WaitForStartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     }
 
     public async ValueTask DisposeAsync()

@@ -5,6 +5,12 @@ using System.Xml.Linq;
 using EdgeCloud.Frontend.Storage;
 using EdgeCloud.Testing;
 using EdgeCloud.Testing.Xsd;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace EdgeCloud.Api.Tests.Integration;
 
@@ -197,6 +203,41 @@ public sealed class FsDatastoreTests(SqliteFrontend fixture) : ApiSuite(fixture)
         using var missing = new HttpRequestMessage(HttpMethod.Head, new Uri(Fe.Endpoint, "/images/99999"));
         missing.Headers.Authorization = new AuthenticationHeaderValue("Bearer", Fe.AdminSession);
         Assert.Equal(HttpStatusCode.NotFound, (await http.SendAsync(missing)).StatusCode);
+    }
+
+    [StorageFact]
+    public async Task LongTransfer_ProgressVisibleWhileLocked()
+    {
+        var ds = await FsDatastoreAsync();
+        var file = await QcowAsync("slow.qcow2", 4);
+        var bytes = await File.ReadAllBytesAsync(file);
+        // A server that sends the image in 8 slices, 400 ms apart (about 3 s in all).
+        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
+        builder.WebHost.UseKestrelCore().UseKestrel(k => k.Listen(IPAddress.Loopback, 0));
+        builder.Services.AddRoutingCore();
+        await using var app = builder.Build();
+        app.MapGet("/slow.qcow2", async (HttpContext ctx) =>
+        {
+            ctx.Response.ContentLength = bytes.Length;
+            var slice = (bytes.Length / 8) + 1;
+            for (var at = 0; at < bytes.Length; at += slice)
+            {
+                await ctx.Response.Body.WriteAsync(bytes.AsMemory(at, Math.Min(slice, bytes.Length - at)));
+                await ctx.Response.Body.FlushAsync();
+                await Task.Delay(400);
+            }
+        });
+        await app.StartAsync();
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+
+        var id = await Admin.CallIntAsync("one.image.allocate", $"NAME = \"{Unique("img")}\"\nPATH = \"{address}/slow.qcow2\"\n", ds, false);
+
+        var copying = await Wait.ForAsync(() => Admin.InfoAsync("one.image.info", id),
+            i => i.Int("STATE") == 4 && i.Has("TEMPLATE/TRANSFER_PROGRESS") && i.Int("TEMPLATE/TRANSFER_PROGRESS") is > 0 and < 100, "a progress between 0 and 100 % while LOCKED");
+        Schemas.AssertValid(copying.ToString(), "image.xsd");
+        var ready = await SettledAsync(id);
+        Assert.Equal(1, ready.Int("STATE"));
+        Assert.False(ready.Has("TEMPLATE/TRANSFER_PROGRESS"));
     }
 
     [StorageFact]

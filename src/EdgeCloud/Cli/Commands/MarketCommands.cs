@@ -93,7 +93,11 @@ public static class MarketCommands
             await using var server = await EdgeCloud.Frontend.Storage.MarketServer.StartAsync(folder.Directory, c.Get(address) ?? "127.0.0.1", c.Get(port), null, c.Ct).ConfigureAwait(false);
             CliContext.Out.WriteLine($"Serving {folder.Directory} as {server.Url} (catalogue: {server.Url}{EdgeCloud.Core.Objects.MarketCatalogue.FileName}); Ctrl+C stops.");
             CliContext.Out.Flush();
-            try { await Task.Delay(Timeout.Infinite, c.Ct).ConfigureAwait(false); }
+            // Runs until SIGINT/SIGTERM (as `edgecloud frontend`), then stops the listener cleanly.
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(c.Ct);
+            using var term = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, s => { s.Cancel = true; stop.Cancel(); });
+            using var intr = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGINT, s => { s.Cancel = true; stop.Cancel(); });
+            try { await Task.Delay(Timeout.Infinite, stop.Token).ConfigureAwait(false); }
             catch (OperationCanceledException) { }
         });
     }
