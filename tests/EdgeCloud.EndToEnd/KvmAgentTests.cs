@@ -120,6 +120,14 @@ public sealed class KvmAgentTests : IDisposable
             var nics = (await VmAsync(c, vmId)).Element("TEMPLATE")!.Elements("NIC").Count();
             Assert.Equal(2, nics);
 
+            // ---- a change of the VM's security group reaches the running VM's NICs on the host (nftables)
+            await c.CallIntAsync("one.secgroup.update", 0, "NAME=default\nRULE=[PROTOCOL=TCP,RULE_TYPE=INBOUND,RANGE=2222]\nRULE=[PROTOCOL=ALL,RULE_TYPE=OUTBOUND]", 0);
+            await Wait.ForAsync(async () => XElement.Parse(await c.CallStringAsync("one.secgroup.info", 0)).Element("UPDATED_VMS")!.Elements("ID").Any(e => (int)e == vmId),
+                "the VM is in the group's UPDATED_VMS", TimeSpan.FromSeconds(60));
+            var ruleset = Run("nft", "list", "table", "bridge", "edgecloud");
+            Assert.Contains("2222", ruleset, StringComparison.Ordinal);
+            Assert.Contains($"one-{vmId}-0", ruleset, StringComparison.Ordinal);
+
             // ---- system snapshot (memory + disks)
             await c.CallIntAsync("one.vm.snapshotcreate", vmId, "before-change");
             await WaitVmAsync(c, vmId, Active, Running, TimeSpan.FromSeconds(120), () => a.Output);
