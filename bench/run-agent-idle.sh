@@ -18,7 +18,7 @@ cleanup() {
   kill "$fe" "$agent" 2>/dev/null || true; wait 2>/dev/null || true; ip link del ecbrbench 2>/dev/null || true; rm -rf "$dir"
 }
 trap cleanup EXIT
-printf 'MonitorInterval: %s\nSchedulerInterval: 1\n' "$monitor" > "$dir/fe.yaml"
+printf "monitor-interval: %s\nscheduler-interval: 1\n" "$monitor" > "$dir/fe.yaml"
 dotnet "$bin" frontend --data "$dir/fe" --port "$port" --agent-port "$aport" --config "$dir/fe.yaml" > "$dir/fe.log" 2>&1 & fe=$!
 export ONE_XMLRPC="http://127.0.0.1:$port/RPC2" ONE_AUTH="$dir/fe/one_auth"
 until [[ -s "$ONE_AUTH" ]] && dotnet "$bin" host list >/dev/null 2>&1; do sleep 0.5; done
