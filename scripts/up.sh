@@ -7,7 +7,7 @@
 # As root it first installs the host packages (QEMU, libvirt, bridges, nftables...) from the
 # distribution; without root the local host is simulated. It builds the `edgecloud` binary, puts an
 # `edgecloud` command on the PATH (/usr/local/bin as root, else ~/.local/bin), and runs
-# `edgecloud up`: state in ~/.edgecloud, API on port 2633. Ctrl-C stops it; run it again to continue.
+# `edgecloud up`: state in /var/lib/edgecloud (root) or ~/.edgecloud, API on port 2633. Ctrl-C stops it; run it again to continue.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1

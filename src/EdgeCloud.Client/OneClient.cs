@@ -76,7 +76,7 @@ public sealed class OneClient : IDisposable
     /// Creates a client the way OpenNebula's CLI finds its settings: endpoint from <c>$ONE_XMLRPC</c>, else
     /// <c>~/.one/one_endpoint</c>, else <c>/var/lib/one/.one/one_endpoint</c>, else <see cref="DefaultEndpoint"/>;
     /// session from the file named by <c>$ONE_AUTH</c>, else <c>~/.one/one_auth</c>, else
-    /// <c>/var/lib/one/.one/one_auth</c>, else <c>~/.edgecloud/one_auth</c> (trimmed; the same order for one_endpoint). <c>$ONE_XMLRPC_TIMEOUT</c> (seconds) sets the timeout
+    /// <c>/var/lib/one/.one/one_auth</c>, else <c>~/.edgecloud/one_auth</c>, else <c>/var/lib/edgecloud/one_auth</c> (trimmed; the same order for one_endpoint). <c>$ONE_XMLRPC_TIMEOUT</c> (seconds) sets the timeout
     /// when no <paramref name="options"/> are given.
     /// </summary>
     /// <exception cref="OneException">No credentials file was found (<see cref="OneErrorCodes.NotDefined"/>).</exception>
@@ -110,6 +110,7 @@ public sealed class OneClient : IDisposable
             .Where(home => !string.IsNullOrEmpty(home))
             .Select(home => Path.Combine(home!, ".one"))
             .Concat(string.IsNullOrEmpty(homeDirectory) ? [] : [Path.Combine(homeDirectory, ".edgecloud")])
+            .Concat(systemHome is null ? [] : ["/var/lib/edgecloud"])
             .ToArray();
 
         var endpointText = NonEmpty(getVariable("ONE_XMLRPC"))

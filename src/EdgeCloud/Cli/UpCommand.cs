@@ -25,11 +25,19 @@ public static class UpCommand
     public const string TemplateName = "tiny";
     public const string LocalHostName = "localhost";
 
-    public static string DefaultDataDir => Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".edgecloud");
+    /// <summary>
+    /// /var/lib/edgecloud for root (QEMU runs as libvirt's own user and must reach the VM directories,
+    /// which a private home directory does not allow), ~/.edgecloud otherwise.
+    /// </summary>
+    public static string DefaultDataDir => IsRoot()
+        ? "/var/lib/edgecloud"
+        : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".edgecloud");
+
+    private static bool IsRoot() => OperatingSystem.IsLinux() && geteuid() == 0;
 
     public static Command Build()
     {
-        var data = new Option<string?>("--data") { Description = "State directory (default ~/.edgecloud)" };
+        var data = new Option<string?>("--data") { Description = "State directory (default /var/lib/edgecloud as root, else ~/.edgecloud)" };
         var port = new Option<int?>("--port") { Description = "XML-RPC port (default 2633)" };
         var agentPort = new Option<int?>("--agent-port") { Description = "Port the agents connect to (default 2634)" };
         var db = new Option<string?>("--db") { Description = "Database: a PostgreSQL connection string (default: SQLite in the state directory)" };
@@ -182,8 +190,7 @@ public static class UpCommand
     {
         why = "";
         if (!OperatingSystem.IsLinux()) { why = "not Linux"; return false; }
-        if (Environment.UserName != "root" && !string.Equals(Environment.GetEnvironmentVariable("USER"), "root", StringComparison.Ordinal) && geteuid() != 0)
-        { why = "not running as root"; return false; }
+        if (!IsRoot()) { why = "not running as root"; return false; }
         foreach (var tool in new[] { "qemu-system-x86_64", "virsh", "libvirtd", "qemu-img", "genisoimage" })
             if (!OnPath(tool)) { why = $"{tool} is not installed"; return false; }
         return true;
@@ -217,6 +224,10 @@ public static class UpCommand
             File.SetUnixFileMode(dataDir, (UnixFileMode)0b111_101_101);
             File.SetUnixFileMode(agentDir, (UnixFileMode)0b111_101_101);
         }
+        // Every directory above the VM directories must let others through (QEMU is not root).
+        for (var d = new DirectoryInfo(agentDir); d is not null; d = d.Parent)
+            if (!OperatingSystem.IsWindows() && (File.GetUnixFileMode(d.FullName) & UnixFileMode.OtherExecute) == 0)
+                throw new ArgumentException($"QEMU (which runs as libvirt's user) cannot reach {agentDir}: {d.FullName} is private; use --data outside it (default for root: /var/lib/edgecloud).");
         if (AgentIdentity.Load(agentDir) is { } known && known.FrontendUrl == server.AgentEndpoint!.ToString().TrimEnd('/')) return known;
         var hostId = await EnsureHostAsync(admin, LocalHostName, "kvm").ConfigureAwait(false);
         var token = await admin.CallStringAsync("one.host.jointoken", hostId, 600).ConfigureAwait(false);
