@@ -113,6 +113,9 @@ public sealed class AgentIdentity : IDisposable
         return GrpcChannel.ForAddress(FrontendUrl, new GrpcChannelOptions { HttpHandler = handler });
     }
 
+    /// <summary>True when a peer's certificate was issued by this agent's front-end CA.</summary>
+    public bool IsIssuedByCa(X509Certificate? cert) => IssuedBy(cert, Ca);
+
     private static bool IssuedBy(X509Certificate? cert, X509Certificate2 ca)
     {
         if (cert is null) return false;

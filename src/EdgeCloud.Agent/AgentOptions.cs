@@ -21,6 +21,12 @@ public sealed record AgentOptions
     /// <summary>Size limit of the host's replica cache of base images (MiB); least recently used images go first.</summary>
     public long CacheMb { get; init; } = 20 * 1024;
 
+    /// <summary>ADDRESS:PORT of the agent's endpoint for its peers (migrating VMs' files).</summary>
+    public string Listen { get; init; } = "0.0.0.0:2635";
+
+    /// <summary>Host name or address the peers reach this agent by.</summary>
+    public string Advertise { get; init; } = Environment.MachineName;
+
     /// <summary>Longest wait between reconnection attempts.</summary>
     public double MaxReconnectDelay { get; init; } = 10;
 }

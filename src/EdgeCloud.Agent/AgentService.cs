@@ -20,6 +20,9 @@ public sealed class AgentService(AgentIdentity identity, LocalState state, Comma
     private TimeSpan _monitorInterval = TimeSpan.FromSeconds(options.MonitorInterval);
     private readonly Dictionary<string, (long CpuNs, long At)> _cpu = new(StringComparer.Ordinal);
 
+    /// <summary>Facts this agent adds to its host's template (AGENT_ENDPOINT: where its peers fetch migrating VMs' files).</summary>
+    public IReadOnlyDictionary<string, string> ExtraFacts { get; init; } = new Dictionary<string, string>();
+
     /// <summary>True while a stream is open (for tests and the status line).</summary>
     public bool Connected { get; private set; }
 
@@ -139,7 +142,9 @@ public sealed class AgentService(AgentIdentity identity, LocalState state, Comma
         var listedAt = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
         var domains = (await executor.Hypervisor.ListAsync(ct).ConfigureAwait(false)).ToDictionary(d => d.Name, StringComparer.Ordinal);
         var hvFacts = await executor.Hypervisor.FactsAsync(ct).ConfigureAwait(false);
-        var hostFacts = facts.Read(executor.Hypervisor.Name, hvFacts);
+        var merged = new Dictionary<string, string>(hvFacts, StringComparer.Ordinal);
+        foreach (var (k, v) in ExtraFacts) merged[k] = v;
+        var hostFacts = facts.Read(executor.Hypervisor.Name, merged);
         var m = new AgentProtocol.Monitoring { Timestamp = DateTimeOffset.UtcNow.ToUnixTimeSeconds(), HostFactsJson = JsonSerializer.Serialize(hostFacts, LocalState.Json) };
         var known = new HashSet<int>();
         foreach (var vm in state.Vms)

@@ -13,7 +13,8 @@ namespace EdgeCloud.Agent;
 /// sent: a command seen again (resent after a reconnect or a front-end restart) is answered from the
 /// journal and never executed twice. The VM's spec and desired state are kept in <see cref="LocalState"/>.
 /// </summary>
-public sealed class CommandExecutor(LocalState state, IHypervisor hypervisor, IHostNetwork? network, LocalDisks disks, AgentOptions options, ILogger logger)
+public sealed class CommandExecutor(LocalState state, IHypervisor hypervisor, IHostNetwork? network, LocalDisks disks, AgentOptions options, ILogger logger,
+    MigrationReceiver? migrations = null)
 {
     private readonly ConcurrentDictionary<int, SemaphoreSlim> _locks = new();
     private readonly ConcurrentDictionary<string, Task<LocalState.CommandResultData>> _running = new(StringComparer.Ordinal);
@@ -88,7 +89,19 @@ public sealed class CommandExecutor(LocalState state, IHypervisor hypervisor, IH
         switch (op)
         {
             case DriverOp.Prolog:
+                spec = await PrepareDisksAsync(spec, ct).ConfigureAwait(false);
+                Keep(spec, DesiredState.Stopped);
+                return "";
             case DriverOp.PrologMigrate:
+                // The VM comes from another host (the argument is that host's agent endpoint): pull its
+                // disks and memory checkpoint, re-base the disks on this host's cached images.
+                if (command.Argument.Length > 0)
+                {
+                    if (migrations is null) throw new HostDriverException("This agent cannot receive migrations (no peer transfer configured).");
+                    if (!Uri.TryCreate(command.Argument, UriKind.Absolute, out var from)) throw new ArgumentException($"Bad migration source \"{command.Argument}\".");
+                    Keep(spec, DesiredState.Stopped);
+                    await migrations.ReceiveAsync(spec, from, ct).ConfigureAwait(false);
+                }
                 spec = await PrepareDisksAsync(spec, ct).ConfigureAwait(false);
                 Keep(spec, DesiredState.Stopped);
                 return "";
@@ -105,6 +118,7 @@ public sealed class CommandExecutor(LocalState state, IHypervisor hypervisor, IH
                 await NetworkPreAsync(spec, ct).ConfigureAwait(false);
                 await hypervisor.RestoreAsync(spec, Checkpoint(spec), ct).ConfigureAwait(false);
                 await NetworkPostAsync(spec, ct).ConfigureAwait(false);
+                File.Delete(Checkpoint(spec)); // used: a later boot must not find a stale memory image
                 return domain;
             case DriverOp.Shutdown:
                 Keep(spec, DesiredState.Stopped);
@@ -125,7 +139,8 @@ public sealed class CommandExecutor(LocalState state, IHypervisor hypervisor, IH
                 await hypervisor.ResetAsync(domain, ct).ConfigureAwait(false);
                 return domain;
             case DriverOp.Epilog:
-                await hypervisor.DestroyAsync(domain, ct).ConfigureAwait(false);
+                // After a migration the VM runs elsewhere (it was saved here): only its files go.
+                if (command.Argument != "migrated") await hypervisor.DestroyAsync(domain, ct).ConfigureAwait(false);
                 if (network is not null) await network.CleanAsync(spec.VmId, spec.Nics, NicsInUse(spec.VmId), ct).ConfigureAwait(false);
                 foreach (var d in spec.Disks) await disks.RemoveAsync(spec, d, ct).ConfigureAwait(false);
                 state.RemoveVm(spec.VmId);

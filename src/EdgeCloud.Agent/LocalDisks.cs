@@ -9,8 +9,29 @@ namespace EdgeCloud.Agent;
 /// (tier 3: an image crosses the link from the front-end once, then every VM of it starts from local
 /// disk), a full copy for persistent disks, a blank volatile disk. Idempotent.
 /// </summary>
-public sealed class LocalDisks(VmDiskPreparer preparer, ReplicaCache cache)
+public sealed class LocalDisks(VmDiskPreparer preparer, ReplicaCache cache, QemuImg qemu, DiskSourceResolver resolve)
 {
+    /// <summary>
+    /// A disk that arrived from another host (migration): if it is an overlay, its base image is made
+    /// present in this host's cache (pinned for the VM) and the overlay is re-pointed at it.
+    /// </summary>
+    public async Task AdoptAsync(VmSpec spec, DiskSpec disk, CancellationToken ct)
+    {
+        try
+        {
+            var info = await qemu.InfoAsync(disk.Path, null, ct).ConfigureAwait(false);
+            if (info.BackingFile is not { Length: > 0 }) return;
+            var (key, source) = await resolve(disk, ct).ConfigureAwait(false);
+            using var lease = await cache.GetAsync(key, source, ct).ConfigureAwait(false);
+            cache.Pin(key, VmDiskPreparer.Holder(spec.VmId, disk.DiskId));
+            await qemu.RebaseAsync(disk.Path, lease.Path, lease.Format, unsafeRebase: true, ct).ConfigureAwait(false);
+        }
+        catch (StorageException ex)
+        {
+            throw new HostDriverException($"Migration: disk {disk.DiskId}: {ex.Message}", ex);
+        }
+    }
+
     public ReplicaCache Cache => cache;
 
     /// <summary>Makes the disk if needed; returns the spec with the format the disk really has (an overlay is qcow2).</summary>
@@ -40,6 +61,7 @@ public sealed class LocalDisks(VmDiskPreparer preparer, ReplicaCache cache)
         var http = new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan };
         var qemu = new QemuImg();
         var cache = new ReplicaCache(Path.Combine(dataDir, "cache"), cacheBytes, new ImageImporter(qemu, http));
-        return new LocalDisks(new VmDiskPreparer(cache, qemu, VmDiskPreparer.FrontendResolver(frontend, "", http)), cache);
+        var resolve = VmDiskPreparer.FrontendResolver(frontend, "", http);
+        return new LocalDisks(new VmDiskPreparer(cache, qemu, resolve), cache, qemu, resolve);
     }
 }

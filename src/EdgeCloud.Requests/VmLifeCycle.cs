@@ -96,6 +96,9 @@ public sealed class VmLifeCycle(IDriverDispatcher drivers, CloudSettings setting
         _ => null,
     };
 
+    /// <summary>Argument of the clean-up sent to the host a VM left: its files go, the hypervisor is not touched (the VM was saved there).</summary>
+    public const string EpilogMigrated = "migrated";
+
     public static bool IsFailure(LcmState s) => Retries.ContainsKey(s);
 
     public static bool IsTransient(LcmState s) => Edges.ContainsKey(s);
@@ -277,7 +280,9 @@ public sealed class VmLifeCycle(IDriverDispatcher drivers, CloudSettings setting
         if (reply.Success)
         {
             vm = ApplySuccessEffects(tx, vm, request);
-            Enter(tx, vm, edge.OkState, edge.OkLcm);
+            // A cold migration (save → prolog on the new host) boots from the saved memory, as OpenNebula's restore.
+            var restore = lcm == LcmState.PROLOG_MIGRATE && edge.OkLcm == LcmState.BOOT ? DriverOp.Restore : (DriverOp?)null;
+            Enter(tx, vm, edge.OkState, edge.OkLcm, restore);
         }
         else
         {
@@ -312,11 +317,17 @@ public sealed class VmLifeCycle(IDriverDispatcher drivers, CloudSettings setting
         {
             case DriverOp.MigrateLive:
             case DriverOp.PrologMigrate:
-                // The VM now lives on the new host: the previous record's host gives its capacity back.
+                // The VM now lives on the new host: the previous record's host gives its capacity back,
+                // and (cold migration) forgets the VM's files, which the new host has pulled.
                 if (vm.History.Count >= 2)
                 {
                     var prev = vm.History[^2];
                     ReleaseHost(tx, vm, prev.Hid);
+                    if (request.Op == DriverOp.PrologMigrate && prev.Hid != vm.HostId)
+                    {
+                        var cleanup = new DriverRequest(vm.Id, DriverOp.Epilog, prev.Hid, -1, EpilogMigrated, vm.DriverActions);
+                        tx.AfterCommit(() => drivers.Enqueue(cleanup));
+                    }
                 }
                 break;
             case DriverOp.DetachDisk:

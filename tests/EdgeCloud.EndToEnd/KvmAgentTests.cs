@@ -193,6 +193,51 @@ public sealed class KvmAgentTests : IDisposable
         }
     }
 
+    [HostFact(Needs)]
+    public async Task ColdMigration_MovesTheVmsDisksAndMemoryToAnotherHost_AndTheOldHostForgetsIt()
+    {
+        HostPrerequisites.Require(Needs);
+        var guest = await TestGuest.GetAsync();
+        await using var fe = await FrontendProcess.StartAsync(Path.Combine(_dir, "fe"), FrontendProcess.FreePort());
+        using var c = fe.Client();
+        var (hostA, tokenA) = await AddHostAsync(c, "host-a");
+        var (hostB, tokenB) = await AddHostAsync(c, "host-b");
+        string[] peers = ["--listen", "127.0.0.1:0", "--advertise", "127.0.0.1"];
+        await using var a = AgentProcess.Start(Path.Combine(_dir, "agent-a"), fe.AgentUrl, tokenA, "kvm", peers);
+        await using var b = AgentProcess.Start(Path.Combine(_dir, "agent-b"), fe.AgentUrl, tokenB, "kvm", peers);
+        string Logs() => "A:\n" + a.Output + "\nB:\n" + b.Output;
+        await WaitHostMonitoredAsync(c, hostA, TimeSpan.FromSeconds(60), Logs);
+        await WaitHostMonitoredAsync(c, hostB, TimeSpan.FromSeconds(60), Logs);
+
+        // An image in a real datastore: the VM's disk is a qcow2 overlay on host A's cached copy.
+        var ds = await c.CallIntAsync("one.datastore.allocate", "NAME=images\nDS_MAD=fs\nTM_MAD=qcow2\nTYPE=IMAGE_DS", -1);
+        var image = await c.CallIntAsync("one.image.allocate", $"NAME=tg\nPATH=\"{guest.Disk}\"\nTYPE=OS", ds, false);
+        await Wait.ForAsync(async () => (int)XElement.Parse(await c.CallStringAsync("one.image.info", image)).Element("STATE")! == 1, "image READY", TimeSpan.FromSeconds(60));
+        var vmId = await c.CallIntAsync("one.vm.allocate", $"NAME=mover\nCPU=0.5\nMEMORY=128\nDISK=[IMAGE_ID={image}]\nSCHED_REQUIREMENTS=\"ID={hostA}\"", false);
+        MarkOwned($"one-{vmId}");
+        await WaitVmAsync(c, vmId, Active, Running, TimeSpan.FromSeconds(120), Logs);
+        var dirA = Path.Combine(_dir, "agent-a", "datastores", "0", vmId.ToString(CultureInfo.InvariantCulture));
+        await ForConsoleAsync(Path.Combine(dirA, "console.log"), TestGuest.BootMarker, 1);
+
+        // Cold migration: saved on A, disks and memory pulled by B from A's agent, restored on B.
+        await c.CallIntAsync("one.vm.migrate", vmId, hostB, false, false, -1, 0);
+        var vm = await WaitVmAsync(c, vmId, Active, Running, TimeSpan.FromSeconds(180), Logs);
+        Assert.Equal(hostB, (int)vm.Element("HISTORY_RECORDS")!.Elements("HISTORY").Last().Element("HID")!);
+        var dirB = Path.Combine(_dir, "agent-b", "datastores", "0", vmId.ToString(CultureInfo.InvariantCulture));
+        Assert.Contains(Path.Combine(dirB, "disk.0"), Virsh("domblklist", $"one-{vmId}"), StringComparison.Ordinal);
+        // The overlay now rests on B's own cached copy of the image.
+        Assert.Contains(Path.Combine(_dir, "agent-b", "cache"), Run("qemu-img", "info", "-U", Path.Combine(dirB, "disk.0")), StringComparison.Ordinal);
+        // Restored from memory, not booted again: no boot marker on B's console.
+        Assert.True(Directory.Exists($"/proc/{QemuPid(vmId)}"));
+        Assert.DoesNotContain(TestGuest.BootMarker, File.Exists(Path.Combine(dirB, "console.log")) ? File.ReadAllText(Path.Combine(dirB, "console.log")) : "", StringComparison.Ordinal);
+        // Host A forgot the VM: its files and its local state are gone.
+        await Wait.ForAsync(() => Task.FromResult(!Directory.Exists(dirA)), "host A removes the VM's directory", TimeSpan.FromSeconds(30));
+        Assert.False(File.Exists(Path.Combine(_dir, "agent-a", "vms", $"{vmId}.json")));
+
+        await c.CallIntAsync("one.vm.action", "terminate-hard", vmId);
+        await WaitVmAsync(c, vmId, Done, -1, TimeSpan.FromSeconds(60), Logs);
+    }
+
     private void MarkOwned(string domain)
     {
         Directory.CreateDirectory(Path.Combine(_dir, "owned"));

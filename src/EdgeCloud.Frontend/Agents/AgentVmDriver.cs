@@ -18,13 +18,23 @@ public sealed class AgentVmDriver(string name, AgentHub hub, Func<Cloud> cloud, 
 
     public async Task<DriverReply> ExecuteAsync(DriverRequest request, Vm vm, Host host, CancellationToken cancellationToken)
     {
-        var spec = VmSpecs.Build(cloud().State, vm);
+        var state = cloud().State;
+        var spec = VmSpecs.Build(state, vm);
+        var argument = request.Argument;
+        if (request.Op == DriverOp.PrologMigrate && vm.History.Count >= 2)
+        {
+            // The new host pulls the VM's files from the one it leaves: tell it where that host's agent listens.
+            var from = state.Get<Host>(ObjectType.Host, vm.History[^2].Hid);
+            argument = from?.Template.Get("AGENT_ENDPOINT") ?? "";
+            if (argument.Length == 0 && from is not null && from.Id != host.Id)
+                return new DriverReply(false, $"Host {from.Id} ({from.Name}) has not reported its agent endpoint: the VM's files cannot be moved from it.");
+        }
         var command = new Command
         {
             CommandId = request.CommandId,
             VmId = request.VmId,
             Op = request.Op.ToString(),
-            Argument = request.Argument,
+            Argument = argument,
             SpecJson = JsonSerializer.Serialize(spec, AgentHub.Json),
         };
         var result = await hub.ExecuteAsync(host.Id, command, actionTimeout, cancellationToken).ConfigureAwait(false);

@@ -133,13 +133,16 @@ public sealed partial class KvmHypervisor : IHypervisor
         CheckFiles(spec);
         if (state is not DomainState.Missing) await UndefineAsync(name, ct);
         if (spec.Context is not null && !File.Exists(ContextIso.PathFor(spec))) await ContextIso.BuildAsync(spec, _runner, ct);
-        await VirshLongAsync(ct, "restore", checkpointPath);
-        // The restored domain is transient: give it back its persistent definition (same UUID).
-        var uuid = (await VirshAsync(ct, "domuuid", name)).Trim();
+        // The checkpoint carries the domain as it was saved, with that host's paths; after a migration the
+        // disks live elsewhere. Restore with this host's definition (same UUID as the saved one).
+        var saved = XElement.Parse(await VirshAsync(ct, "save-image-dumpxml", checkpointPath));
+        var uuid = saved.Element("uuid")?.Value ?? "";
         var xml = DomainXml.BuildElement(spec, Capability.DomainType);
-        xml.Element("name")!.AddAfterSelf(new XElement("uuid", uuid));
+        if (uuid.Length > 0) xml.Element("name")!.AddAfterSelf(new XElement("uuid", uuid));
         var file = Path.Combine(spec.VmDir, "deployment.xml");
         await File.WriteAllTextAsync(file, xml.ToString(), ct);
+        await VirshLongAsync(ct, "restore", checkpointPath, "--xml", file);
+        // The restored domain is transient: give it back its persistent definition.
         await VirshAsync(ct, "define", file);
     }
 

@@ -22,7 +22,9 @@ public static class AgentCommand
         var token = new Option<string?>("--join-token") { Description = "One-time join token from `edgecloud host join-token HOST` (first start)" };
         var hypervisor = new Option<string?>("--hypervisor") { Description = "kvm (libvirt/QEMU), lxc or dummy; default: kvm" };
         var logFormat = new Option<string?>("--log-format") { Description = "json, text or auto (default)" };
-        var cmd = new Command("agent", "Run the host agent: joins a front-end and runs its VMs on this host") { data, frontend, token, hypervisor, logFormat };
+        var listen = new Option<string?>("--listen") { Description = "ADDRESS:PORT of the endpoint peers pull migrating VMs from (default 0.0.0.0:2635; port 0 = any)" };
+        var advertise = new Option<string?>("--advertise") { Description = "Host name or address peers reach this host by (default: the machine name)" };
+        var cmd = new Command("agent", "Run the host agent: joins a front-end and runs its VMs on this host") { data, frontend, token, hypervisor, logFormat, listen, advertise };
         cmd.SetAction(async (parse, ct) =>
         {
             var options = new AgentOptions
@@ -30,6 +32,8 @@ public static class AgentCommand
                 DataDir = parse.GetValue(data)!,
                 FrontendUrl = parse.GetValue(frontend) ?? "",
                 JoinToken = parse.GetValue(token) ?? "",
+                Listen = parse.GetValue(listen) ?? "0.0.0.0:2635",
+                Advertise = parse.GetValue(advertise) ?? Environment.MachineName,
             };
             return await RunAsync(options, parse.GetValue(hypervisor) ?? "kvm", parse.GetValue(logFormat) ?? "auto", ct).ConfigureAwait(false);
         });
@@ -69,10 +73,22 @@ public static class AgentCommand
                 return 1;
             }
             var state = new LocalState(options.DataDir);
-            var executor = new CommandExecutor(state, hv, network, HostDrivers.Disks(options, identity), options, logger);
-            var service = new AgentService(identity, state, executor, new HostFactsReader(options.DataDir), options, logger);
-            Console.WriteLine($"agent: host {identity.HostId} ({identity.HostName}), front-end {identity.FrontendUrl}, hypervisor {hv.Name}");
-            await service.RunAsync(stop.Token).ConfigureAwait(false);
+            AgentFileServer files;
+            try
+            {
+                files = await AgentFileServer.StartAsync(System.Net.IPEndPoint.Parse(options.Listen), options.Advertise, identity, state, loggerFactory, stop.Token).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is IOException or FormatException or System.Net.Sockets.SocketException or InvalidOperationException)
+            {
+                await Console.Error.WriteLineAsync($"edgecloud agent: cannot listen on {options.Listen}: {ex.Message}").ConfigureAwait(false);
+                return 1;
+            }
+            await using (files.ConfigureAwait(false))
+            {
+                var service = HostDrivers.Service(identity, state, hv, network, options, files, logger);
+                Console.WriteLine($"agent: host {identity.HostId} ({identity.HostName}), front-end {identity.FrontendUrl}, hypervisor {hv.Name}, peers {files.Advertised}");
+                await service.RunAsync(stop.Token).ConfigureAwait(false);
+            }
             logger.LogInformation("Agent stopped (VMs keep running)");
         }
         return 0;
@@ -92,6 +108,18 @@ public static class HostDrivers
     /// <summary>The agent's storage step: its replica cache, fed from the front-end it joined.</summary>
     public static LocalDisks Disks(AgentOptions options, AgentIdentity identity) =>
         LocalDisks.ForAgent(options.DataDir, new Uri(identity.FrontendUrl), identity.CreateHttpHandler(), options.CacheMb << 20);
+
+    /// <summary>An agent wired up: executor (storage, network, hypervisor, migrations from peers) and the stream service.</summary>
+    public static AgentService Service(AgentIdentity identity, LocalState state, IHypervisor hv, IHostNetwork? network, AgentOptions options, AgentFileServer files, ILogger logger)
+    {
+        var disks = Disks(options, identity);
+        var peers = new HttpClient(identity.CreateHttpHandler()) { Timeout = Timeout.InfiniteTimeSpan };
+        var executor = new CommandExecutor(state, hv, network, disks, options, logger, new MigrationReceiver(peers, disks));
+        return new AgentService(identity, state, executor, new HostFactsReader(options.DataDir), options, logger)
+        {
+            ExtraFacts = new Dictionary<string, string> { ["AGENT_ENDPOINT"] = files.Advertised.ToString().TrimEnd('/') },
+        };
+    }
 
     public static async Task<(IHypervisor, IHostNetwork?)> CreateAsync(string name, AgentOptions options, ILoggerFactory logs, CancellationToken ct)
     {

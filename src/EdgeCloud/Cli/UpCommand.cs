@@ -113,6 +113,7 @@ public static class UpCommand
             var readyAt = clock.Elapsed;
             Task agentTask = Task.CompletedTask;
             AgentIdentity? identity = null;
+            AgentFileServer? files = null;
             try
             {
                 using var admin = new OneClient(server.Endpoint, server.OneAdminSession);
@@ -124,8 +125,8 @@ public static class UpCommand
                     var (hv, network) = await HostDrivers.CreateAsync("kvm", agentOptions, loggerFactory, stop.Token).ConfigureAwait(false);
                     var state = new LocalState(agentOptions.DataDir);
                     var agentLog = loggerFactory.CreateLogger("agent");
-                    var executor = new CommandExecutor(state, hv, network, HostDrivers.Disks(agentOptions, identity), agentOptions, agentLog);
-                    var service = new AgentService(identity, state, executor, new HostFactsReader(agentOptions.DataDir), agentOptions, agentLog);
+                    files = await AgentFileServer.StartAsync(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0), "127.0.0.1", identity, state, loggerFactory, stop.Token).ConfigureAwait(false);
+                    var service = HostDrivers.Service(identity, state, hv, network, agentOptions, files, agentLog);
                     agentTask = service.RunAsync(stop.Token);
                     var domainType = (await hv.FactsAsync(stop.Token).ConfigureAwait(false)).GetValueOrDefault("KVM_DOMAIN_TYPE", "");
                     hostLine = $"{LocalHostName} (kvm through libvirt{(domainType == "qemu" ? ", QEMU TCG: this machine has no usable KVM" : "")})";
@@ -151,12 +152,14 @@ public static class UpCommand
                     await Console.Error.WriteLineAsync($"edgecloud up: {ex.Message} (details in {logFile})").ConfigureAwait(false);
                     await stop.CancelAsync().ConfigureAwait(false);
                     try { await agentTask.ConfigureAwait(false); } catch (OperationCanceledException) { }
+                    if (files is not null) await files.DisposeAsync().ConfigureAwait(false);
                     identity?.Dispose();
                     return 1;
                 }
             }
             Console.WriteLine("Stopping: the front-end and the local agent stop; running VMs keep running and are picked up by the next `edgecloud up`.");
             try { await agentTask.ConfigureAwait(false); } catch (OperationCanceledException) { }
+            if (files is not null) await files.DisposeAsync().ConfigureAwait(false);
             identity?.Dispose();
             await server.StopAsync().ConfigureAwait(false);
         }
