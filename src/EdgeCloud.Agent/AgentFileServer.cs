@@ -1,6 +1,7 @@
 using System.Net;
 using System.Security.Cryptography.X509Certificates;
 using EdgeCloud.Core.Drivers;
+using EdgeCloud.Storage;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
@@ -31,7 +32,7 @@ public sealed class AgentFileServer : IAsyncDisposable
     /// <summary>The https URL peers use (AGENT_ENDPOINT).</summary>
     public Uri Advertised { get; }
 
-    public static async Task<AgentFileServer> StartAsync(IPEndPoint listen, string advertiseHost, AgentIdentity identity, LocalState state, ILoggerFactory logs, CancellationToken ct)
+    public static async Task<AgentFileServer> StartAsync(IPEndPoint listen, string advertiseHost, AgentIdentity identity, LocalState state, LocalDisks disks, ILoggerFactory logs, CancellationToken ct)
     {
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { ContentRootPath = state.DataDir });
         builder.WebHost.UseKestrelCore().UseKestrelHttpsConfiguration();
@@ -53,6 +54,32 @@ public sealed class AgentFileServer : IAsyncDisposable
                 return Results.BadRequest($"{file}: only disk.N and checkpoint are served.\n");
             var path = Path.Combine(vm.Spec.VmDir, file);
             return File.Exists(path) ? Results.File(path, "application/octet-stream", enableRangeProcessing: true) : Results.NotFound($"{file} of VM {id} is not here.\n");
+        });
+        // As its cluster's replica host: base images for the other hosts of the cluster, from this host's cache.
+        var log = logs.CreateLogger("replica");
+        web.MapMethods("/images/{id:int}", ["GET", "HEAD"], async (HttpContext ctx, int id) =>
+        {
+            CacheLease lease;
+            try { lease = await disks.ServeAsync(id, ctx.RequestAborted).ConfigureAwait(false); }
+            catch (Exception ex) when (ex is StorageException or HttpRequestException or IOException)
+            {
+                ctx.Response.StatusCode = StatusCodes.Status502BadGateway;
+                await ctx.Response.WriteAsync($"Image {id}: {ex.Message}\n").ConfigureAwait(false);
+                return;
+            }
+            using (lease)
+            {
+                ctx.Response.Headers[ImageHeaders.Sha256] = lease.Key.Version;
+                ctx.Response.Headers[ImageHeaders.Format] = lease.Format;
+                if (HttpMethods.IsHead(ctx.Request.Method))
+                {
+                    ctx.Response.ContentLength = new FileInfo(lease.Path).Length;
+                    ctx.Response.Headers.AcceptRanges = "bytes";
+                    return;
+                }
+                log.LogInformation("Serving image {ImageId} from the replica cache to {Peer}", id, ctx.Connection.RemoteIpAddress);
+                await Results.File(lease.Path, "application/octet-stream", enableRangeProcessing: true).ExecuteAsync(ctx).ConfigureAwait(false);
+            }
         });
         await web.StartAsync(ct).ConfigureAwait(false);
         var port = new Uri(web.Urls.First()).Port;

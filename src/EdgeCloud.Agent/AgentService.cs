@@ -144,6 +144,13 @@ public sealed class AgentService(AgentIdentity identity, LocalState state, Comma
         var hvFacts = await executor.Hypervisor.FactsAsync(ct).ConfigureAwait(false);
         var merged = new Dictionary<string, string>(hvFacts, StringComparer.Ordinal);
         foreach (var (k, v) in ExtraFacts) merged[k] = v;
+        {
+            // The replica cache's counters: what crossed from upstream, what was served from the local copy.
+            var stats = executor.Disks.Cache.Stats;
+            merged["REPLICA_CACHE_FETCHED_BYTES"] = stats.BytesFetched.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            merged["REPLICA_CACHE_LOCAL_BYTES"] = stats.BytesServedLocally.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            merged["REPLICA_CACHE_IMAGES"] = stats.Entries.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
         var hostFacts = facts.Read(executor.Hypervisor.Name, merged);
         var m = new AgentProtocol.Monitoring { Timestamp = DateTimeOffset.UtcNow.ToUnixTimeSeconds(), HostFactsJson = JsonSerializer.Serialize(hostFacts, LocalState.Json) };
         var known = new HashSet<int>();

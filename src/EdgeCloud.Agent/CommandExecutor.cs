@@ -21,6 +21,8 @@ public sealed class CommandExecutor(LocalState state, IHypervisor hypervisor, IH
 
     public IHypervisor Hypervisor => hypervisor;
 
+    public LocalDisks Disks => disks;
+
     /// <summary>VMs with an action under way (monitoring leaves them to the action's result).</summary>
     public bool IsBusy(int vmId) => _locks.TryGetValue(vmId, out var l) && l.CurrentCount == 0;
 

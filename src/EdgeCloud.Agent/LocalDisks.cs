@@ -9,8 +9,24 @@ namespace EdgeCloud.Agent;
 /// (tier 3: an image crosses the link from the front-end once, then every VM of it starts from local
 /// disk), a full copy for persistent disks, a blank volatile disk. Idempotent.
 /// </summary>
-public sealed class LocalDisks(VmDiskPreparer preparer, ReplicaCache cache, QemuImg qemu, DiskSourceResolver resolve)
+public sealed class LocalDisks(VmDiskPreparer preparer, ReplicaCache cache, QemuImg qemu, DiskSourceResolver resolve, HttpClient? http = null)
 {
+    /// <summary>The preparer for a VM: base images from the cluster's replica host when the spec names one, else from the front-end.</summary>
+    private VmDiskPreparer For(VmSpec spec) =>
+        spec.ImageReplica.Length > 0 && http is not null
+            ? new VmDiskPreparer(cache, qemu, VmDiskPreparer.FrontendResolver(new Uri(spec.ImageReplica), "", http))
+            : preparer;
+
+    /// <summary>
+    /// This host as its cluster's replica: a base image from the cache, fetched from the front-end the
+    /// first time any host of the cluster asks (so an image crosses to the cluster once).
+    /// </summary>
+    public async Task<CacheLease> ServeAsync(int imageId, CancellationToken ct)
+    {
+        var (key, source) = await resolve(new DiskSpec { DiskId = 0, Path = "", Target = "", ImageId = imageId, Source = "image" }, ct).ConfigureAwait(false);
+        return await cache.GetAsync(key, source, ct).ConfigureAwait(false);
+    }
+
     /// <summary>
     /// A disk that arrived from another host (migration): if it is an overlay, its base image is made
     /// present in this host's cache (pinned for the VM) and the overlay is re-pointed at it.
@@ -40,7 +56,7 @@ public sealed class LocalDisks(VmDiskPreparer preparer, ReplicaCache cache, Qemu
         Directory.CreateDirectory(spec.VmDir);
         try
         {
-            var prepared = await preparer.PrepareAsync(spec.VmId, disk, ct).ConfigureAwait(false);
+            var prepared = await For(spec).PrepareAsync(spec.VmId, disk, ct).ConfigureAwait(false);
             return disk with { Format = prepared.Format };
         }
         catch (StorageException ex)
@@ -50,7 +66,7 @@ public sealed class LocalDisks(VmDiskPreparer preparer, ReplicaCache cache, Qemu
     }
 
     public async Task RemoveAsync(VmSpec spec, DiskSpec disk, CancellationToken ct) =>
-        await preparer.RemoveAsync(spec.VmId, disk, ct).ConfigureAwait(false);
+        await For(spec).RemoveAsync(spec.VmId, disk, ct).ConfigureAwait(false);
 
     /// <summary>
     /// The disks of an agent: a replica cache in DATA/cache (at most <paramref name="cacheBytes"/>), fed from
@@ -62,6 +78,6 @@ public sealed class LocalDisks(VmDiskPreparer preparer, ReplicaCache cache, Qemu
         var qemu = new QemuImg();
         var cache = new ReplicaCache(Path.Combine(dataDir, "cache"), cacheBytes, new ImageImporter(qemu, http));
         var resolve = VmDiskPreparer.FrontendResolver(frontend, "", http);
-        return new LocalDisks(new VmDiskPreparer(cache, qemu, resolve), cache, qemu, resolve);
+        return new LocalDisks(new VmDiskPreparer(cache, qemu, resolve), cache, qemu, resolve, http);
     }
 }

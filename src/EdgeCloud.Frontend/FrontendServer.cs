@@ -204,7 +204,7 @@ public sealed class FrontendServer : IAsyncDisposable
         bus.Subscribe(web.Services.GetRequiredService<FsDatastoreDriver>()); // storage
         bus.Subscribe(web.Services.GetRequiredService<HttpMarketDriver>()); // storage
         // storage: GET/HEAD /images/{id}; host agents (their certificate on the agents' port) need no session
-        ImageEndpoint.Map(web, cloudRef, hub is null ? null : ctx => hub.IsAgentRequest(ctx));
+        ImageEndpoint.Map(web, cloudRef, hub is null ? null : ctx => hub.IsAgentRequest(ctx), loggerFactory.CreateLogger("EdgeCloud.Frontend.Storage.ImageEndpoint"));
         var endpointHandler = web.Services.GetRequiredService<XmlRpcEndpoint>();
         web.MapPost("/RPC2", endpointHandler.HandleAsync);
         web.MapPost("/", endpointHandler.HandleAsync);

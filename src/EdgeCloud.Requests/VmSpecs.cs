@@ -55,7 +55,20 @@ public static partial class VmSpecs
             GraphicsListen = graphics?["LISTEN"] ?? "127.0.0.1",
             Context = Context(state, vm, nics),
             RawData = raw?["DATA"] ?? "",
+            ImageReplica = ReplicaOf(state, vm),
         };
+    }
+
+    /// <summary>The AGENT_ENDPOINT of the REPLICA_HOST (name or id) of the VM's host's cluster, unless the VM runs on it.</summary>
+    private static string ReplicaOf(StateSnapshot state, Vm vm)
+    {
+        if (state.Get<Host>(ObjectType.Host, vm.HostId) is not { } host) return "";
+        if (state.Get<Cluster>(ObjectType.Cluster, host.ClusterId)?.Template.Get("REPLICA_HOST") is not { Length: > 0 } replica) return "";
+        var r = int.TryParse(replica, NumberStyles.Integer, CultureInfo.InvariantCulture, out var rid)
+            ? state.Get<Host>(ObjectType.Host, rid)
+            : state.All<Host>(ObjectType.Host).FirstOrDefault(h => h.Name == replica);
+        if (r is null || r.Id == host.Id) return "";
+        return r.Template.Get("AGENT_ENDPOINT") ?? "";
     }
 
     /// <summary>Disks in DISK_ID order, each with a target device as OpenNebula assigns them (per bus prefix, in order).</summary>

@@ -39,6 +39,13 @@ public sealed record VmSpec
     public IReadOnlyDictionary<string, string>? Context { get; init; }
     /// <summary>RAW DATA for TYPE=kvm (domain XML fragment appended to the domain), as OpenNebula's RAW.</summary>
     public string RawData { get; init; } = "";
+    /// <summary>
+    /// Tier 3: the agent endpoint of the cluster's replica host (the cluster's REPLICA_HOST), from which
+    /// this host takes base images instead of the front-end; empty = from the front-end (no replica, or
+    /// this host is the replica).
+    /// </summary>
+    public string ImageReplica { get; init; } = "";
+
     /// <summary>Serial console log file on the host (read by tests and `edgecloud vm console`).</summary>
     public string ConsoleLog => Path.Combine(VmDir, "console.log");
 }

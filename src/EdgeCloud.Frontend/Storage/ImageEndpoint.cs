@@ -23,10 +23,11 @@ public static class ImageEndpoint
 
     /// <param name="trustedAgent">True for a request from a host agent (its client certificate, on the agents' port):
     /// agents fetch any image their VMs use without a user session.</param>
-    public static void Map(IEndpointRouteBuilder routes, Func<Cloud> cloud, Func<HttpContext, bool>? trustedAgent = null) =>
-        routes.MapMethods(Route, ["GET", "HEAD"], (HttpContext ctx, int id) => ServeAsync(ctx, cloud(), id, trustedAgent?.Invoke(ctx) == true));
+    /// <param name="logger">Each image body sent is logged with its byte count (what crossed the link to the hosts).</param>
+    public static void Map(IEndpointRouteBuilder routes, Func<Cloud> cloud, Func<HttpContext, bool>? trustedAgent = null, Microsoft.Extensions.Logging.ILogger? logger = null) =>
+        routes.MapMethods(Route, ["GET", "HEAD"], (HttpContext ctx, int id) => ServeAsync(ctx, cloud(), id, trustedAgent?.Invoke(ctx) == true, logger));
 
-    private static async Task ServeAsync(HttpContext ctx, Cloud cloud, int id, bool agent)
+    private static async Task ServeAsync(HttpContext ctx, Cloud cloud, int id, bool agent, Microsoft.Extensions.Logging.ILogger? logger)
     {
         var session = SessionOf(ctx.Request.Headers.Authorization.ToString());
         Caller caller;
@@ -72,6 +73,8 @@ public static class ImageEndpoint
         var result = Results.File(image.Source, "application/octet-stream", enableRangeProcessing: true,
             entityTag: sha.Length > 0 ? new Microsoft.Net.Http.Headers.EntityTagHeaderValue($"\"{sha}\"") : null);
         await result.ExecuteAsync(ctx).ConfigureAwait(false);
+        if (logger is not null)
+            Microsoft.Extensions.Logging.LoggerExtensions.LogInformation(logger, "Image {ImageId} sent to {Peer}: {Bytes} bytes", id, ctx.Connection.RemoteIpAddress?.ToString() ?? "", ctx.Response.ContentLength ?? 0);
     }
 
     /// <summary>"Bearer user:secret" or "Basic base64(user:secret)" → "user:secret".</summary>

@@ -73,10 +73,11 @@ public static class AgentCommand
                 return 1;
             }
             var state = new LocalState(options.DataDir);
+            var disks = HostDrivers.Disks(options, identity);
             AgentFileServer files;
             try
             {
-                files = await AgentFileServer.StartAsync(System.Net.IPEndPoint.Parse(options.Listen), options.Advertise, identity, state, loggerFactory, stop.Token).ConfigureAwait(false);
+                files = await AgentFileServer.StartAsync(System.Net.IPEndPoint.Parse(options.Listen), options.Advertise, identity, state, disks, loggerFactory, stop.Token).ConfigureAwait(false);
             }
             catch (Exception ex) when (ex is IOException or FormatException or System.Net.Sockets.SocketException or InvalidOperationException)
             {
@@ -85,7 +86,7 @@ public static class AgentCommand
             }
             await using (files.ConfigureAwait(false))
             {
-                var service = HostDrivers.Service(identity, state, hv, network, options, files, logger);
+                var service = HostDrivers.Service(identity, state, hv, network, options, disks, files, logger);
                 Console.WriteLine($"agent: host {identity.HostId} ({identity.HostName}), front-end {identity.FrontendUrl}, hypervisor {hv.Name}, peers {files.Advertised}");
                 await service.RunAsync(stop.Token).ConfigureAwait(false);
             }
@@ -110,9 +111,8 @@ public static class HostDrivers
         LocalDisks.ForAgent(options.DataDir, new Uri(identity.FrontendUrl), identity.CreateHttpHandler(), options.CacheMb << 20);
 
     /// <summary>An agent wired up: executor (storage, network, hypervisor, migrations from peers) and the stream service.</summary>
-    public static AgentService Service(AgentIdentity identity, LocalState state, IHypervisor hv, IHostNetwork? network, AgentOptions options, AgentFileServer files, ILogger logger)
+    public static AgentService Service(AgentIdentity identity, LocalState state, IHypervisor hv, IHostNetwork? network, AgentOptions options, LocalDisks disks, AgentFileServer files, ILogger logger)
     {
-        var disks = Disks(options, identity);
         var peers = new HttpClient(identity.CreateHttpHandler()) { Timeout = Timeout.InfiniteTimeSpan };
         var executor = new CommandExecutor(state, hv, network, disks, options, logger, new MigrationReceiver(peers, disks));
         return new AgentService(identity, state, executor, new HostFactsReader(options.DataDir), options, logger)

@@ -125,8 +125,9 @@ public static class UpCommand
                     var (hv, network) = await HostDrivers.CreateAsync("kvm", agentOptions, loggerFactory, stop.Token).ConfigureAwait(false);
                     var state = new LocalState(agentOptions.DataDir);
                     var agentLog = loggerFactory.CreateLogger("agent");
-                    files = await AgentFileServer.StartAsync(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0), "127.0.0.1", identity, state, loggerFactory, stop.Token).ConfigureAwait(false);
-                    var service = HostDrivers.Service(identity, state, hv, network, agentOptions, files, agentLog);
+                    var disks = HostDrivers.Disks(agentOptions, identity);
+                    files = await AgentFileServer.StartAsync(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0), "127.0.0.1", identity, state, disks, loggerFactory, stop.Token).ConfigureAwait(false);
+                    var service = HostDrivers.Service(identity, state, hv, network, agentOptions, disks, files, agentLog);
                     agentTask = service.RunAsync(stop.Token);
                     var domainType = (await hv.FactsAsync(stop.Token).ConfigureAwait(false)).GetValueOrDefault("KVM_DOMAIN_TYPE", "");
                     hostLine = $"{LocalHostName} (kvm through libvirt{(domainType == "qemu" ? ", QEMU TCG: this machine has no usable KVM" : "")})";
