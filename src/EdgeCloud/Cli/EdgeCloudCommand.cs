@@ -38,7 +38,9 @@ public static class EdgeCloudCommand
         var listen = new Option<string?>("--listen") { Description = "Address to listen on (default 127.0.0.1)" };
         var db = new Option<string?>("--db") { Description = "Database: a PostgreSQL connection string (default: SQLite file in --data)" };
         var config = new Option<FileInfo?>("--config") { Description = "YAML file with more settings (see docs/configuration.md)" };
-        var cmd = new Command("frontend", "Run a front-end: API, scheduler, monitor and life-cycle management") { data, port, listen, db, config };
+        var raft = new Option<string?>("--raft") { Description = "This server's Raft address HOST:PORT: run as one server of a high-availability cluster" };
+        var peers = new Option<string?>("--peers") { Description = "Every server's Raft address, comma-separated, in the same order on all (ids are positions)" };
+        var cmd = new Command("frontend", "Run a front-end: API, scheduler, monitor and life-cycle management") { data, port, listen, db, config, raft, peers };
         cmd.SetAction(async (parse, ct) =>
         {
             FrontendOptions options;
@@ -49,6 +51,10 @@ public static class EdgeCloudCommand
                 if (parse.GetValue(port) is int p) options = options with { Port = p };
                 if (parse.GetValue(listen) is { } l) options = options with { ListenAddress = l };
                 if (parse.GetValue(db) is { } d) options = options with { Database = d };
+                if (parse.GetValue(raft) is { } r) options = options with { Raft = r };
+                if (parse.GetValue(peers) is { } ps) options = options with { Peers = ps };
+                if (options.Raft.Length > 0 != options.Peers.Length > 0)
+                    throw new ArgumentException("--raft and --peers go together: this server's Raft address and the list of all servers");
             }
             catch (Exception ex) when (ex is InvalidDataException or IOException or ArgumentException)
             {
