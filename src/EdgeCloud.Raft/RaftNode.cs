@@ -189,8 +189,15 @@ public sealed class RaftNode : IChangeLog, ILeadership, IAsyncDisposable
 
     private async Task BecomeReadyAsync()
     {
+        // The leader-changed event comes before the new leader state starts leading: wait (briefly) for it.
         var token = _cluster.LeadershipToken;
-        if (token.IsCancellationRequested) return;
+        for (var i = 0; token.IsCancellationRequested && i < 100; i++)
+        {
+            await Task.Delay(10).ConfigureAwait(false);
+            if (_cluster.Leader is not { IsRemote: false }) return;
+            token = _cluster.LeadershipToken;
+        }
+        if (token.IsCancellationRequested) { _logger.LogWarning("Elected, but the leader state never started (term {Term})", _cluster.Term); return; }
         token.Register(() => SetLeader(false, default));
         try
         {
