@@ -37,8 +37,30 @@ internal sealed class CloudStateMachine(DirectoryInfo location, IStateStore stor
 
     public bool HasSnapshot { get; private set; }
 
-    /// <summary>Where applied states are published (set before the log replays).</summary>
-    public CommandBus? Bus { get; set; }
+    private readonly Lock _busLock = new();
+    private CommandBus? _bus;
+
+    /// <summary>From now on applied states are published to <paramref name="bus"/>; it gets the state applied so far at once.</summary>
+    public void AttachBus(CommandBus bus)
+    {
+        StateSnapshot applied;
+        lock (_busLock)
+        {
+            _bus = bus;
+            applied = _applied;
+        }
+        bus.PublishCommitted(applied, []);
+    }
+
+    /// <summary>Sets the applied state and returns the bus to publish it to (both under one lock, so attaching misses nothing).</summary>
+    private CommandBus? SetApplied(StateSnapshot state)
+    {
+        lock (_busLock)
+        {
+            _applied = state;
+            return _bus;
+        }
+    }
 
     /// <summary>Raised when the replicated oneadmin password becomes known (bootstrap entry or snapshot).</summary>
     public event Action<string>? SecretKnown;
@@ -52,9 +74,8 @@ internal sealed class CloudStateMachine(DirectoryInfo location, IStateStore stor
             await store.ReplaceAllAsync(new StoredState([.. state.AllObjects()], state.Sequences(), state.Version), token).ConfigureAwait(false);
             _storeVersion = state.Version;
         }
-        _applied = state;
         _sinceSnapshot = 0;
-        Bus?.PublishCommitted(state, []);
+        SetApplied(state)?.PublishCommitted(state, []);
         logger.LogInformation("Raft snapshot {File} installed (state version {Version})", snapshotFile.Name, state.Version);
         if (secret is not null) SetSecret(secret);
     }
@@ -101,9 +122,8 @@ internal sealed class CloudStateMachine(DirectoryInfo location, IStateStore stor
             await store.CommitAsync(batch.ChangeSets, next.Version, token).ConfigureAwait(false);
             _storeVersion = next.Version;
         }
-        _applied = next;
         // The proposing leader's bus notifies its observers itself, with the commands' domain events.
-        Bus?.PublishCommitted(next, batch.ChangeSets, notify: pending is null);
+        SetApplied(next)?.PublishCommitted(next, batch.ChangeSets, notify: pending is null);
         if (batch.Secret is not null) SetSecret(batch.Secret);
         pending?.Applied.TrySetResult(true);
         return Count();

@@ -109,7 +109,8 @@ public sealed class RaftNode : IChangeLog, ILeadership, IAsyncDisposable
     /// <summary>Publishes applied entries to <paramref name="bus"/>, replays the committed log and joins the cluster.</summary>
     public async Task StartAsync(CommandBus bus, CancellationToken ct)
     {
-        _machine.Bus = bus;
+        // The log may already have applied committed entries while it opened: the bus starts from what is applied.
+        _machine.AttachBus(bus);
         await _cluster.StartAsync(ct).ConfigureAwait(false);
         _logger.LogInformation("Raft server {Id} at {Address} started ({Peers} servers, log index {Index}, commit {Commit})",
             _settings.SelfId, _settings.Self, _settings.Peers.Count, _wal.LastEntryIndex, _wal.LastCommittedEntryIndex);

@@ -178,12 +178,13 @@ public sealed partial class RaftTests : IDisposable
         for (var i = 0; i < 3; i++)
         {
             var id = i;
-            await Wait.ForAsync(async () =>
+            var (t, u) = await Wait.ForAsync(async () =>
             {
                 using var c = cluster.Client(id);
-                return await c.CallStringAsync("one.templatepool.info", -2, -1, -1) == before
-                       && await c.CallStringAsync("one.userpool.info") == users;
-            }, $"server {id} to show the state from before the restart", TimeSpan.FromSeconds(30));
+                return (await c.CallStringAsync("one.templatepool.info", -2, -1, -1), await c.CallStringAsync("one.userpool.info"));
+            }, x => x.Item1 == before && x.Item2 == users, $"server {id} to show the state from before the restart", TimeSpan.FromSeconds(30));
+            Assert.Equal(before, t);
+            Assert.Equal(users, u);
         }
     }
 

@@ -160,7 +160,7 @@ public sealed class CommandBus : IAsyncDisposable
     /// Publishes a state decided elsewhere: the change sets a replicated log committed (on a follower, or
     /// entries of an earlier leader), or a whole installed snapshot (<paramref name="changeSets"/> empty).
     /// Observers are told of the change sets (without domain events: those stay where the command ran).
-    /// The published state only moves forward: a snapshot not newer than the current one is ignored.
+    /// The published state only moves forward: an older state is ignored (a whole snapshot of the same version replaces).
     /// </summary>
     public void PublishCommitted(StateSnapshot snapshot, IReadOnlyList<ChangeSet> changeSets, bool notify = true)
     {
@@ -172,7 +172,7 @@ public sealed class CommandBus : IAsyncDisposable
     {
         lock (_publishLock)
         {
-            if (!replace && snapshot.Version <= _published.Version) return false;
+            if (replace ? snapshot.Version < _published.Version : snapshot.Version <= _published.Version) return false;
             _published = snapshot;
             return true;
         }
