@@ -14,17 +14,20 @@ using EdgeCloud.Client;
 var runs = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 5;
 var catchUpWrites = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 20_000;
 var seconds = args.Length > 2 ? double.Parse(args[2], CultureInfo.InvariantCulture) : 10;
+var parts = args.Length > 3 ? args[3] : "tfc"; // t = throughput, f = failover, c = catch-up
 var root = Path.Combine(Path.GetTempPath(), "ec-bench-raft-" + Guid.NewGuid().ToString("N"));
 Directory.CreateDirectory(root);
 try
 {
     Console.WriteLine($"EdgeCloud Raft benchmark ({Environment.ProcessorCount} cores)");
     // 1. Throughput, 1 vs 3 replicas.
+    if (parts.Contains('t'))
     await using (var solo = await Cluster.StartAsync(Path.Combine(root, "solo"), 1, raft: false))
     {
         var rate = await Bench.ThroughputAsync(solo, 0, 32, seconds);
         Console.WriteLine($"throughput, 1 stand-alone front-end: {rate:F0} writes/s (32 clients, {seconds:F0} s)");
     }
+    if (parts.Contains('t'))
     await using (var c = await Cluster.StartAsync(Path.Combine(root, "tp"), 3, raft: true))
     {
         var leader = await c.LeaderAsync();
@@ -36,6 +39,7 @@ try
     }
 
     // 2. Failover.
+    if (parts.Contains('f'))
     await using (var c = await Cluster.StartAsync(Path.Combine(root, "fo"), 3, raft: true))
     {
         var elections = new List<double>();
@@ -56,6 +60,7 @@ try
     // 3. Catch-up past compaction.
     var yaml = Path.Combine(root, "raft.yaml");
     await File.WriteAllTextAsync(yaml, "raft-snapshot-every: 1000\n");
+    if (parts.Contains('c'))
     await using (var c = await Cluster.StartAsync(Path.Combine(root, "cu"), 3, raft: true, "--config", yaml))
     {
         var (seconds2, rate) = await Bench.CatchUpAsync(c, catchUpWrites);
@@ -94,14 +99,24 @@ internal static partial class Bench
     public static async Task<(double Election, double FirstWrite, int Acknowledged, int Lost)> FailoverAsync(Cluster c, int run)
     {
         var acknowledged = new ConcurrentDictionary<string, int>();
-        var lastAck = Stopwatch.GetTimestamp();
+        long killed = long.MaxValue; // when the kill had completed
+        long firstAfter = long.MaxValue; // first acknowledgement of a write attempted after it
         using var stop = new CancellationTokenSource();
         var writers = Enumerable.Range(0, 8).Select(w => Task.Run(async () =>
         {
             for (var i = 0; !stop.IsCancellationRequested; i++)
             {
                 var name = $"fo{run}-w{w}-{i}";
-                try { acknowledged[name] = await AllocateAsync(c, w, name, stop.Token); Interlocked.Exchange(ref lastAck, Stopwatch.GetTimestamp()); }
+                try
+                {
+                    var (id, attempt) = await AllocateAsync(c, w, name, stop.Token);
+                    acknowledged[name] = id;
+                    if (attempt > Interlocked.Read(ref killed))
+                    {
+                        var now = Stopwatch.GetTimestamp();
+                        if (now < Interlocked.Read(ref firstAfter)) Interlocked.Exchange(ref firstAfter, now);
+                    }
+                }
                 catch (OperationCanceledException) { return; }
             }
         })).ToArray();
@@ -109,15 +124,16 @@ internal static partial class Bench
         var leader = await c.LeaderAsync();
         var killedAt = Stopwatch.GetTimestamp();
         c.Kill(leader);
+        Interlocked.Exchange(ref killed, Stopwatch.GetTimestamp());
         double election;
         while (true)
         {
-            var l = await c.LeaderAsync();
+            var l = await c.LeaderAsync(TimeSpan.FromMilliseconds(250));
             if (l >= 0 && l != leader) { election = Stopwatch.GetElapsedTime(killedAt).TotalSeconds; break; }
             await Task.Delay(5);
         }
-        while (Interlocked.Read(ref lastAck) < killedAt) await Task.Delay(5);
-        var firstWrite = Stopwatch.GetElapsedTime(killedAt, Interlocked.Read(ref lastAck)).TotalSeconds;
+        while (Interlocked.Read(ref firstAfter) == long.MaxValue) await Task.Delay(5);
+        var firstWrite = Stopwatch.GetElapsedTime(killedAt, Interlocked.Read(ref firstAfter)).TotalSeconds;
         var countAfter = acknowledged.Count;
         while (acknowledged.Count < countAfter + 100) await Task.Delay(10);
         await stop.CancelAsync();
@@ -164,21 +180,23 @@ internal static partial class Bench
         return (sw.Elapsed.TotalSeconds, rate);
     }
 
-    private static async Task<int> AllocateAsync(Cluster c, int start, string name, CancellationToken ct)
+    /// <summary>Allocates NAME, retrying on the next server; returns the id and when the successful attempt started.</summary>
+    private static async Task<(int Id, long Attempt)> AllocateAsync(Cluster c, int start, string name, CancellationToken ct)
     {
         for (var attempt = 0; ; attempt++)
         {
             ct.ThrowIfCancellationRequested();
             var id = (start + attempt) % c.Size;
             if (!c.IsUp(id)) continue;
+            var started = Stopwatch.GetTimestamp();
             try
             {
                 using var cl = c.Client(id, TimeSpan.FromSeconds(5));
-                return await cl.CallIntAsync("one.template.allocate", $"NAME=\"{name}\"\nCPU=1\nMEMORY=64");
+                return (await cl.CallIntAsync("one.template.allocate", $"NAME=\"{name}\"\nCPU=1\nMEMORY=64"), started);
             }
             catch (OneException ex) when (Taken().Match(ex.Message) is { Success: true } m)
             {
-                return int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture);
+                return (int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture), started);
             }
             catch (OneException)
             {
@@ -287,7 +305,7 @@ internal sealed partial class Cluster : IAsyncDisposable
         throw new TimeoutException("the front-ends did not come up");
     }
 
-    public async Task<int> LeaderAsync()
+    public async Task<int> LeaderAsync(TimeSpan? timeout = null)
     {
         if (!_raft) return 0;
         for (var i = 0; i < Size; i++)
@@ -295,7 +313,7 @@ internal sealed partial class Cluster : IAsyncDisposable
             if (!IsUp(i)) continue;
             try
             {
-                using var cl = Client(i, TimeSpan.FromSeconds(1));
+                using var cl = Client(i, timeout ?? TimeSpan.FromSeconds(1));
                 if ((await cl.CallStringAsync("one.zone.raftstatus")).Contains("<STATE>3</STATE>", StringComparison.Ordinal)) return i;
             }
             catch (OneException) { }

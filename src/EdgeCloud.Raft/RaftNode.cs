@@ -89,8 +89,9 @@ public sealed class RaftNode : IChangeLog, ILeadership, IAsyncDisposable
         {
             LowerElectionTimeout = settings.ElectionTimeoutMinMs,
             UpperElectionTimeout = settings.ElectionTimeoutMaxMs,
-            RequestTimeout = TimeSpan.FromMilliseconds(settings.ElectionTimeoutMaxMs * 4),
-            ConnectTimeout = TimeSpan.FromMilliseconds(settings.ElectionTimeoutMinMs),
+            // A dead peer must not hold a replication round (and so a new leader's first commit) for long.
+            RequestTimeout = TimeSpan.FromMilliseconds(settings.ElectionTimeoutMaxMs * 2),
+            ConnectTimeout = TimeSpan.FromMilliseconds(Math.Max(50, settings.ElectionTimeoutMinMs / 3)),
             TransmissionBlockSize = 64 * 1024,
             ColdStart = false,
             LoggerFactory = loggers,
