@@ -218,6 +218,7 @@ internal sealed partial class Cluster : IAsyncDisposable
     private readonly int[] _ports;
     private readonly int[] _raftPorts;
     private readonly Process?[] _procs;
+    private readonly ConcurrentQueue<string>[] _output;
 
     private Cluster(string root, int n, bool raft, string[] extra)
     {
@@ -227,6 +228,7 @@ internal sealed partial class Cluster : IAsyncDisposable
         _ports = Enumerable.Range(0, n).Select(_ => FreePort()).ToArray();
         _raftPorts = Enumerable.Range(0, n).Select(_ => FreePort()).ToArray();
         _procs = new Process?[n];
+        _output = Enumerable.Range(0, n).Select(_ => new ConcurrentQueue<string>()).ToArray();
     }
 
     public int Size => _procs.Length;
@@ -264,8 +266,10 @@ internal sealed partial class Cluster : IAsyncDisposable
         }
         foreach (var a in _extra) psi.ArgumentList.Add(a);
         var p = Process.Start(psi)!;
-        p.OutputDataReceived += (_, _) => { };
-        p.ErrorDataReceived += (_, _) => { };
+        var output = new ConcurrentQueue<string>();
+        _output[id] = output;
+        p.OutputDataReceived += (_, e) => { if (e.Data is not null && !e.Data.Contains("\"Information\"", StringComparison.Ordinal)) { output.Enqueue(e.Data); while (output.Count > 50) output.TryDequeue(out string? _); } };
+        p.ErrorDataReceived += (_, e) => { if (e.Data is not null) output.Enqueue(e.Data); };
         p.BeginOutputReadLine();
         p.BeginErrorReadLine();
         _procs[id] = p;
@@ -289,6 +293,9 @@ internal sealed partial class Cluster : IAsyncDisposable
         var sw = Stopwatch.StartNew();
         while (sw.Elapsed < TimeSpan.FromSeconds(120))
         {
+            for (var i = 0; i < Size; i++)
+                if (_procs[i] is { HasExited: true } dead)
+                    throw new InvalidOperationException($"server {i} exited with {dead.ExitCode}:\n{string.Join('\n', _output[i].Select(l => l.Length > 2000 ? l[..2000] : l))}");
             if (Enumerable.Range(0, Size).All(i => !IsUp(i) || File.Exists(Path.Combine(Dir(i), "one_auth"))))
             {
                 var ok = true;
