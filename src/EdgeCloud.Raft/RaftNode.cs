@@ -118,7 +118,7 @@ public sealed class RaftNode : IChangeLog, ILeadership, IAsyncDisposable
     }
 
     /// <summary>Set before the bootstrap command runs on the leader: the entry that creates oneadmin carries the password.</summary>
-    public void ReplicateSecretWithBootstrap(string password) => _pendingSecret = password;
+    public void ReplicateSecretWithBootstrap(string? password) => _pendingSecret = password;
 
     public async ValueTask WaitReadyAsync(CancellationToken cancellationToken)
     {
@@ -141,11 +141,13 @@ public sealed class RaftNode : IChangeLog, ILeadership, IAsyncDisposable
             if (!_isLeader) throw NotLeader();
             leadership = _leaderToken;
         }
+        // The entry that creates oneadmin with the pending password carries it (and no other entry does).
         string? secret = null;
-        if (_pendingSecret is { } s && batch.Any(cs => cs.Changes.Any(c => c is { Type: ObjectType.User, Id: 0, Value: not null })))
+        if (_pendingSecret is { } s)
         {
-            secret = s;
-            _pendingSecret = null;
+            var hash = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(s)));
+            if (batch.Any(cs => cs.Changes.Any(c => c is { Type: ObjectType.User, Id: 0, Value: User { Password: var p } } && p == hash)))
+                secret = s;
         }
         var payload = RaftCodec.EncodeBatch(new ReplicatedBatch(version - batch.Count, secret, batch));
         var pending = new PendingEntry();

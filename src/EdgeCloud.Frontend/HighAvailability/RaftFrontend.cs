@@ -84,8 +84,15 @@ public sealed class RaftFrontend : IWriteForwarder, IZoneServers, IAsyncDisposab
                 {
                     var password = PasswordHash.NewPassword();
                     _node.ReplicateSecretWithBootstrap(password);
-                    if (await cloud.BootstrapAsync(password, _node.Settings.XmlRpcEndpoint, _datastores, _stop.Token).ConfigureAwait(false))
-                        _logger.LogInformation("Cloud bootstrapped by Raft server {Id}", _node.ServerId);
+                    try
+                    {
+                        if (await cloud.BootstrapAsync(password, _node.Settings.XmlRpcEndpoint, _datastores, _stop.Token).ConfigureAwait(false))
+                            _logger.LogInformation("Cloud bootstrapped by Raft server {Id}", _node.ServerId);
+                    }
+                    finally
+                    {
+                        _node.ReplicateSecretWithBootstrap(null);
+                    }
                 }
                 await RecordServersAsync(cloud).ConfigureAwait(false);
                 _resume?.Invoke();
@@ -130,7 +137,15 @@ public sealed class RaftFrontend : IWriteForwarder, IZoneServers, IAsyncDisposab
 
     public async Task<byte[]?> ForwardAsync(byte[] request, CancellationToken cancellationToken)
     {
+        // During an election there is briefly no leader: wait for one (bounded) rather than fail the call at once.
         var endpoint = await _node.LeaderEndpointAsync(cancellationToken).ConfigureAwait(false);
+        var deadline = System.Diagnostics.Stopwatch.GetTimestamp();
+        var patience = TimeSpan.FromMilliseconds(_node.Settings.ElectionTimeoutMaxMs * 3);
+        while (endpoint is null && System.Diagnostics.Stopwatch.GetElapsedTime(deadline) < patience && MustForward)
+        {
+            await Task.Delay(50, cancellationToken).ConfigureAwait(false);
+            endpoint = await _node.LeaderEndpointAsync(cancellationToken).ConfigureAwait(false);
+        }
         if (endpoint is null || endpoint == _node.Settings.XmlRpcEndpoint) return null;
         try
         {
