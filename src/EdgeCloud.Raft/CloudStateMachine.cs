@@ -117,15 +117,17 @@ internal sealed class CloudStateMachine(DirectoryInfo location, IStateStore stor
         }
         var next = current;
         foreach (var cs in batch.ChangeSets) next = next.Apply(cs);
+        // The entry is durable in the Raft log (flushed on commit): the state is published and the proposer
+        // answered before the store copy is written, so the store's write overlaps the next entry's replication.
+        // A crash before the store write is repaired on restart: the log replays what the store lacks.
+        SetApplied(next)?.PublishCommitted(next, batch.ChangeSets, notify: pending is null); // the proposing leader's bus notifies with the domain events
+        if (batch.Secret is not null) SetSecret(batch.Secret);
+        pending?.Applied.TrySetResult(true);
         if (_storeVersion < next.Version)
         {
             await store.CommitAsync(batch.ChangeSets, next.Version, token).ConfigureAwait(false);
             _storeVersion = next.Version;
         }
-        // The proposing leader's bus notifies its observers itself, with the commands' domain events.
-        SetApplied(next)?.PublishCommitted(next, batch.ChangeSets, notify: pending is null);
-        if (batch.Secret is not null) SetSecret(batch.Secret);
-        pending?.Applied.TrySetResult(true);
         return Count();
     }
 
