@@ -16,7 +16,7 @@ dotnet build bench/EdgeCloud.Bench.Api -c Release -nologo -clp:ErrorsOnly >/dev/
 run_frontend() {
   local data; data="$(mktemp -d)"
   printf 'dummy-action-delay: 0.05\nscheduler-interval: 1\nmonitor-interval: 10\n' > "$data/bench.yaml"
-  dotnet src/EdgeCloud/bin/Release/net10.0/edgecloud.dll frontend --data "$data" --port "$port" --config "$data/bench.yaml" > "$data/frontend.log" 2>&1 &
+  dotnet src/EdgeCloud/bin/Release/net10.0/edgecloud.dll frontend --data "$data" --port "$port" --agent-port -1 --config "$data/bench.yaml" > "$data/frontend.log" 2>&1 &
   pid=$!
   for _ in $(seq 100); do [[ -s "$data/one_auth" ]] && curl -s -o /dev/null "http://127.0.0.1:$port/RPC2" -d '<x/>' && break; sleep 0.1; done
   auth="$data/one_auth"

@@ -74,4 +74,24 @@ public sealed record FrontendOptions
 
     /// <summary>qemu-img executable the fs datastore driver uses to check and create images.</summary>
     public string QemuImg { get; init; } = "qemu-img";
+
+    // ---- High availability (Raft) ----
+
+    /// <summary>This server's Raft address, HOST:PORT (one of <see cref="Peers"/>). Empty: a stand-alone front-end.</summary>
+    public string Raft { get; init; } = "";
+
+    /// <summary>Every server's Raft address, comma-separated, the same list in the same order on every server; ids are positions (0, 1, 2...).</summary>
+    public string Peers { get; init; } = "";
+
+    /// <summary>Raft election timeout, lower bound in milliseconds (a follower that hears no leader this long starts a pre-vote).</summary>
+    public int RaftElectionTimeoutMin { get; init; } = 300;
+
+    /// <summary>Raft election timeout, upper bound in milliseconds.</summary>
+    public int RaftElectionTimeoutMax { get; init; } = 600;
+
+    /// <summary>Raft snapshot (and log compaction) every this many applied log entries.</summary>
+    public long RaftSnapshotEvery { get; init; } = 10_000;
+
+    /// <summary>Seconds a write waits for a majority to commit it before it fails with a REPLICATION error.</summary>
+    public double RaftCommitTimeout { get; init; } = 10;
 }

@@ -7,6 +7,7 @@ using EdgeCloud.Core.State;
 using EdgeCloud.Core.Xml;
 using EdgeCloud.Frontend.Agents;
 using EdgeCloud.Frontend.Drivers;
+using EdgeCloud.Frontend.HighAvailability;
 using EdgeCloud.Frontend.Monitoring;
 using EdgeCloud.Frontend.Scheduling;
 using EdgeCloud.Frontend.Storage;
@@ -38,6 +39,9 @@ public sealed class FrontendServer : IAsyncDisposable
     private readonly CommandBus _bus;
     private readonly ILogger _logger;
     private int _stopped;
+
+    /// <summary>The Raft member when this front-end is one server of a cluster (--raft); null when stand-alone.</summary>
+    public RaftFrontend? Raft { get; private init; }
 
     private FrontendServer(WebApplication web, IStateStore store, CommandBus bus, Cloud cloud, Uri endpoint, string oneAuthPath, ILogger logger)
     {
@@ -119,7 +123,15 @@ public sealed class FrontendServer : IAsyncDisposable
         var store = StateStoreFactory.Create(connection, loggerFactory);
         await store.InitializeAsync(ct).ConfigureAwait(false);
         var stored = await store.LoadAsync(ct).ConfigureAwait(false);
-        var snapshot = StateSnapshot.Load(stored.Objects, stored.Sequences, stored.Version);
+        // ---- High availability: with --raft the replicated log is the change log, its snapshot the initial state.
+        RaftFrontend? raft = null;
+        if (options.Raft.Length > 0)
+        {
+            try { raft = await RaftFrontend.CreateAsync(options, dataDir, store, stored.Version, loggerFactory, ct).ConfigureAwait(false); }
+            catch { await store.DisposeAsync().ConfigureAwait(false); throw; }
+        }
+        ILeadership leadership = (ILeadership?)raft?.Node ?? AlwaysLeader.Instance;
+        var snapshot = raft?.Node.InitialState ?? StateSnapshot.Load(stored.Objects, stored.Sequences, stored.Version);
         var time = TimeProvider.System;
         var settings = new CloudSettings();
         var monitoring = new MonitoringStore();
@@ -131,7 +143,7 @@ public sealed class FrontendServer : IAsyncDisposable
         if (hub is not null)
             vmDrivers.AddRange(new[] { "kvm", "lxc" }.Select(n => new AgentVmDriver(n, hub, cloudRef, TimeSpan.FromSeconds(options.AgentActionTimeout))));
         var runner = new DriverRunner(cloudRef, vmDrivers, loggerFactory.CreateLogger<DriverRunner>());
-        var bus = new CommandBus(snapshot, new StoreChangeLog(store), time, loggerFactory.CreateLogger<CommandBus>());
+        var bus = new CommandBus(snapshot, (IChangeLog?)raft?.Node ?? new StoreChangeLog(store), time, loggerFactory.CreateLogger<CommandBus>());
         cloud = new Cloud(bus, settings, time, runner);
 
         var services = builder.Services;
@@ -143,7 +155,7 @@ public sealed class FrontendServer : IAsyncDisposable
         services.AddSingleton<IMonitoringSource>(monitoring);
         services.AddSingleton(runner);
         services.AddSingleton<IDriverDispatcher>(runner);
-        services.AddHostedService(sp => runner);
+        services.AddSingleton<IHostedService>(sp => LeaderOnlyService.Wrap(leadership, runner, loggerFactory));
         services.AddSingleton<IHostProbe>(new DummyHostProbe(options.DummyHostCpu, options.DummyHostMemoryMb, options.DummyHostDiskMb));
         if (hub is not null)
         {
@@ -152,31 +164,31 @@ public sealed class FrontendServer : IAsyncDisposable
             foreach (var n in new[] { "kvm", "qemu", "lxc" }) services.AddSingleton<IHostProbe>(new AgentHostProbe(n, hub, options, time));
             services.AddGrpc();
             services.AddSingleton<SecurityGroupUpdater>();
-            services.AddHostedService(sp => sp.GetRequiredService<SecurityGroupUpdater>());
+            services.AddSingleton<IHostedService>(sp => LeaderOnlyService.Wrap(leadership, sp.GetRequiredService<SecurityGroupUpdater>(), loggerFactory));
         }
         services.AddSingleton<Func<Cloud>>(cloudRef);
         services.AddSingleton<HostMonitor>();
-        services.AddHostedService(sp => sp.GetRequiredService<HostMonitor>());
+        services.AddSingleton<IHostedService>(sp => LeaderOnlyService.Wrap(leadership, sp.GetRequiredService<HostMonitor>(), loggerFactory));
         services.AddSingleton<DummyStorageAndNetwork>();
-        services.AddHostedService(sp => sp.GetRequiredService<DummyStorageAndNetwork>());
+        services.AddSingleton<IHostedService>(sp => LeaderOnlyService.Wrap(leadership, sp.GetRequiredService<DummyStorageAndNetwork>(), loggerFactory));
         services.AddSingleton(new PlacementEngine(SchedulerOptionsFrom(options), time));
         services.AddSingleton<SchedulerService>();
-        services.AddHostedService(sp => sp.GetRequiredService<SchedulerService>());
+        services.AddSingleton<IHostedService>(sp => LeaderOnlyService.Wrap(leadership, sp.GetRequiredService<SchedulerService>(), loggerFactory));
         // ---- storage: the fs datastore driver, the http marketplace driver (see docs/storage.md)
         var storageHttp = new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) }) { Timeout = Timeout.InfiniteTimeSpan };
         var importer = new EdgeCloud.Storage.ImageImporter(EdgeCloud.Storage.QemuImg.IsAvailable(options.QemuImg) ? new EdgeCloud.Storage.QemuImg(options.QemuImg) : null, storageHttp);
         services.AddSingleton(importer);
         services.AddSingleton(sp => new FsDatastoreDriver(cloudRef, options, importer, sp.GetRequiredService<ILogger<FsDatastoreDriver>>()));
-        services.AddHostedService(sp => sp.GetRequiredService<FsDatastoreDriver>());
+        services.AddSingleton<IHostedService>(sp => LeaderOnlyService.Wrap(leadership, sp.GetRequiredService<FsDatastoreDriver>(), loggerFactory));
         services.AddSingleton(sp => new HttpMarketDriver(cloudRef, options, storageHttp, importer, sp.GetRequiredService<ILogger<HttpMarketDriver>>()));
-        services.AddHostedService(sp => sp.GetRequiredService<HttpMarketDriver>());
+        services.AddSingleton<IHostedService>(sp => LeaderOnlyService.Wrap(leadership, sp.GetRequiredService<HttpMarketDriver>(), loggerFactory));
         // ---- end storage
 
         var renderContext = new RenderContext(monitoring, settings.DefaultUserQuotas, settings.DefaultGroupQuotas);
         services.AddSingleton(new XmlCache(renderContext));
         services.AddSingleton(sp =>
         {
-            var methods = new OneMethods(cloud, () => SystemConfigFor(options, settings), () => new RaftStatus(), monitoring);
+            var methods = new OneMethods(cloud, () => SystemConfigFor(options, settings), () => raft?.Node.Status() ?? new RaftStatus(), monitoring) { ZoneServers = raft };
             if (pki is not null)
             {
                 // EdgeCloud extension: one.host.jointoken(session, host id, lifetime seconds) → a one-time join token for the host's agent.
@@ -190,6 +202,7 @@ public sealed class FrontendServer : IAsyncDisposable
             }
             return methods;
         });
+        if (raft is not null) services.AddSingleton<IWriteForwarder>(raft);
         services.AddSingleton<XmlRpcEndpoint>();
 
         var web = builder.Build();
@@ -212,6 +225,13 @@ public sealed class FrontendServer : IAsyncDisposable
 
         // First start: oneadmin with a random password, written to DATA/one_auth as OpenNebula does.
         var oneAuth = Path.Combine(dataDir, "one_auth");
+        if (raft is not null)
+        {
+            // A Raft server: the leader bootstraps (once, replicated) and every server writes one_auth from the log.
+            await raft.StartAsync(bus, cloud, Path.Combine(dataDir, "datastores"), () => ResumeInterrupted(cloud, runner, logger), ct).ConfigureAwait(false);
+        }
+        else
+        {
         var password = PasswordHash.NewPassword();
         var created = await cloud.BootstrapAsync(password, $"http://{options.ListenAddress}:{options.Port}/RPC2", Path.Combine(dataDir, "datastores"), ct).ConfigureAwait(false);
         if (created || !File.Exists(oneAuth))
@@ -224,6 +244,7 @@ public sealed class FrontendServer : IAsyncDisposable
             }
             await WriteSecretAsync(oneAuth, $"oneadmin:{password}\n", ct).ConfigureAwait(false);
         }
+        }
 
         try
         {
@@ -233,7 +254,7 @@ public sealed class FrontendServer : IAsyncDisposable
         {
             // Leave nothing running behind a failed start (a half-started host would keep the process alive).
             logger.LogError("Front-end could not start: {Reason}", ex.Message);
-            await ShutdownAsync(web, bus, store).ConfigureAwait(false);
+            await ShutdownAsync(web, bus, store, raft).ConfigureAwait(false);
             throw new InvalidOperationException(ex.Message, ex);
         }
         var addresses = web.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses;
@@ -241,11 +262,11 @@ public sealed class FrontendServer : IAsyncDisposable
         var endpoint = new Uri(new Uri(address.Replace("[::]", "127.0.0.1", StringComparison.Ordinal)), "/RPC2");
         var agentAddress = addresses.FirstOrDefault(a => a.StartsWith("https://", StringComparison.Ordinal));
         var agentEndpoint = agentAddress is null ? null : new Uri(agentAddress.Replace("[::]", "127.0.0.1", StringComparison.Ordinal).Replace("0.0.0.0", "127.0.0.1", StringComparison.Ordinal));
-        ResumeInterrupted(cloud, runner, logger);
+        if (raft is null) ResumeInterrupted(cloud, runner, logger);
         logger.LogInformation("EdgeCloud front-end ready on {Endpoint} (store: {Backend}, data: {DataDir}, {Objects} objects)",
             endpoint, store.Backend, dataDir, stored.Objects.Count);
         if (agentEndpoint is not null) logger.LogInformation("Host agents join and connect at {AgentEndpoint}", agentEndpoint);
-        return new FrontendServer(web, store, bus, cloud, endpoint, oneAuth, logger) { AgentEndpoint = agentEndpoint };
+        return new FrontendServer(web, store, bus, cloud, endpoint, oneAuth, logger) { AgentEndpoint = agentEndpoint, Raft = raft };
     }
 
     /// <summary>
@@ -321,16 +342,17 @@ public sealed class FrontendServer : IAsyncDisposable
     {
         if (Interlocked.Exchange(ref _stopped, 1) == 1) return;
         _logger.LogInformation("EdgeCloud front-end stopping");
-        await ShutdownAsync(_web, _bus, _store).ConfigureAwait(false);
+        await ShutdownAsync(_web, _bus, _store, Raft).ConfigureAwait(false);
         _logger.LogInformation("EdgeCloud front-end stopped");
     }
 
-    private static async Task ShutdownAsync(WebApplication web, CommandBus bus, IStateStore store)
+    private static async Task ShutdownAsync(WebApplication web, CommandBus bus, IStateStore store, RaftFrontend? raft = null)
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
         try { await web.StopAsync(timeout.Token).ConfigureAwait(false); }
         catch (OperationCanceledException) { }
         await bus.DisposeAsync().ConfigureAwait(false);
+        if (raft is not null) await raft.DisposeAsync().ConfigureAwait(false);
         await store.DisposeAsync().ConfigureAwait(false);
         await web.DisposeAsync().ConfigureAwait(false);
     }

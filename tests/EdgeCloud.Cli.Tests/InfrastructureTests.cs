@@ -95,4 +95,13 @@ public sealed class InfrastructureTests(CloudFixture cloud) : IClassFixture<Clou
         Assert.Equal("{\n  \"MARKETPLACEAPP_POOL\": {\n    \"MARKETPLACEAPP\": []\n  }\n}\n", await cloud.OkAsync("marketapp", "list", "--json"));
         Assert.Equal("marketplace \"public\" not found", (await cloud.RunAsync("market", "show", "public")).Fails(255));
     }
+
+    [Fact]
+    public async Task Zone_raft_shows_a_standalone_front_end_as_solo()
+    {
+        Assert.Contains("runs alone", await cloud.OkAsync("zone", "raft"), StringComparison.Ordinal);
+        var raft = XElement.Parse(await cloud.OkAsync("zone", "raft", "--xml"));
+        Assert.Equal("-1", raft.Element("SERVER_ID")!.Value);
+        Assert.Equal("0", raft.Element("STATE")!.Value);
+    }
 }

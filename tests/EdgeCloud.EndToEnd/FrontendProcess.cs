@@ -51,6 +51,24 @@ public sealed class FrontendProcess : IAsyncDisposable
         return ((IPEndPoint)l.LocalEndpoint).Port;
     }
 
+    /// <summary>Starts the binary without waiting for it to answer (a Raft server answers only once the cluster has a leader).</summary>
+    public static FrontendProcess Launch(string dataDir, int port, params string[] extra)
+    {
+        var dll = Path.Combine(AppContext.BaseDirectory, "edgecloud.dll");
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        if (!extra.Contains("--agent-port")) extra = [.. extra, "--agent-port", FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture)];
+        var agentPort = int.Parse(extra[Array.IndexOf(extra, "--agent-port") + 1], System.Globalization.CultureInfo.InvariantCulture);
+        foreach (var a in new[] { dll, "frontend", "--data", dataDir, "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture) }.Concat(extra))
+            psi.ArgumentList.Add(a);
+        var p = Process.Start(psi) ?? throw new InvalidOperationException("could not start edgecloud");
+        var fp = new FrontendProcess(p, dataDir, port, agentPort);
+        p.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (fp._output) fp._output.Add(e.Data); };
+        p.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (fp._output) fp._output.Add(e.Data); };
+        p.BeginOutputReadLine();
+        p.BeginErrorReadLine();
+        return fp;
+    }
+
     /// <summary>Starts the binary and waits until it answers one.system.version.</summary>
     public static async Task<FrontendProcess> StartAsync(string dataDir, int port, params string[] extra)
     {

@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using EdgeCloud.Api.XmlRpc;
 using EdgeCloud.Core.Objects;
 using EdgeCloud.Core.State;
@@ -35,6 +36,22 @@ public sealed class OneMethods
         RegisterMarkets();
         RegisterEmptyPools();
     }
+
+    /// <summary>
+    /// Whether a method may change state (a Raft follower forwards those to the leader). Reads are the info,
+    /// pool, monitoring, system and Raft status calls; everything else writes (one.user.login too: it stores a token).
+    /// </summary>
+    public static bool IsWrite(string name) =>
+        !(name.EndsWith(".info", StringComparison.Ordinal)
+          || name.EndsWith(".monitoring", StringComparison.Ordinal)
+          || name.StartsWith("one.system.", StringComparison.Ordinal)
+          || name is "one.zone.raftstatus" or "one.vmpool.infoextended" or "one.vmpool.infoset");
+
+    /// <summary>
+    /// Raft cluster hooks: the live state of each server for one.zone.info's SERVER_POOL, and the
+    /// membership calls (one.zone.addserver / delserver). Null on a stand-alone front-end.
+    /// </summary>
+    public IZoneServers? ZoneServers { get; init; }
 
     public bool TryGet(string name, out OneMethod method) => _methods.TryGetValue(name, out method!);
 
@@ -79,7 +96,20 @@ public sealed class OneMethods
     {
         Add("one.system.version", (c, a, ct) => Task.FromResult(Reply.Of(_cloud.Settings.Version)));
         Add("one.system.config", (c, a, ct) => Task.FromResult(Reply.Of(SystemXml.RenderConfiguration(_config()))));
-        Add("one.zone.info", (c, a, ct) => Task.FromResult<Reply>(new ObjectReply(_cloud.ZoneInfo(c, a.Int(0)))));
+        Add("one.zone.info", (c, a, ct) =>
+        {
+            var zone = _cloud.ZoneInfo(c, a.Int(0));
+            // The servers' Raft state changes on its own: rendered live, not from the per-version cache.
+            return Task.FromResult(ZoneServers is { } zs
+                ? Reply.Of(ObjectXml.Render(zone, RenderContext.Default with { ZoneServers = zs.States().ToImmutableDictionary() }))
+                : new ObjectReply(zone));
+        });
+        Add("one.zone.addserver", (c, a, ct) => ZoneServers is { } zs
+            ? Id(zs.AddServerAsync(c, a.Int(0), a.Str(1), ct))
+            : throw CloudException.Action("Cannot add a server: this front-end runs without Raft (start it with --raft and --peers).", a.Int(0)));
+        Add("one.zone.delserver", (c, a, ct) => ZoneServers is { } zs
+            ? Id(zs.DeleteServerAsync(c, a.Int(0), a.Int(1), ct))
+            : throw CloudException.Action("Cannot delete a server: this front-end runs without Raft.", a.Int(0)));
         Add("one.zonepool.info", (c, a, ct) => Task.FromResult<Reply>(new PoolReply(ObjectType.Zone, _cloud.Pool<Zone>(c, ObjectType.Zone))));
         Add("one.zone.update", (c, a, ct) => Id(_cloud.UpdateAsync(c, ObjectType.Zone, a.Int(0), a.Str(1), a.Int(2, 0), ct)));
         Add("one.zone.rename", (c, a, ct) => Id(_cloud.RenameAsync(c, ObjectType.Zone, a.Int(0), a.Str(1), ct)));
@@ -272,4 +302,17 @@ public sealed class OneMethods
         Add("one.marketapp.delete", (c, a, ct) => Id(_cloud.MarketAppDeleteAsync(c, a.Int(0), ct)));
         Add("one.marketapp.enable", (c, a, ct) => Id(_cloud.MarketAppEnableAsync(c, a.Int(0), a.Bool(1), ct)));
     }
+}
+
+/// <summary>The zone's Raft servers, for one.zone.info and one.zone.addserver / delserver.</summary>
+public interface IZoneServers
+{
+    /// <summary>Raft state by server id.</summary>
+    IReadOnlyDictionary<int, RaftStatus> States();
+
+    /// <summary>one.zone.addserver: template "SERVER=[NAME=..., ENDPOINT=...]"; returns the zone id.</summary>
+    Task<int> AddServerAsync(Caller caller, int zoneId, string template, CancellationToken ct);
+
+    /// <summary>one.zone.delserver; returns the zone id.</summary>
+    Task<int> DeleteServerAsync(Caller caller, int zoneId, int serverId, CancellationToken ct);
 }

@@ -16,7 +16,7 @@ namespace EdgeCloud.Api.OneApi;
 /// "[method] message" and OpenNebula's error code. Nothing a client sends can crash the daemon:
 /// every exception ends as one of those two answers.
 /// </summary>
-public sealed class XmlRpcEndpoint(Cloud cloud, OneMethods methods, XmlCache cache, ILogger<XmlRpcEndpoint> logger)
+public sealed class XmlRpcEndpoint(Cloud cloud, OneMethods methods, XmlCache cache, ILogger<XmlRpcEndpoint> logger, IWriteForwarder? forwarder = null)
 {
     private const string ContentType = "text/xml; charset=utf-8";
 
@@ -26,6 +26,7 @@ public sealed class XmlRpcEndpoint(Cloud cloud, OneMethods methods, XmlCache cac
         http.Response.ContentType = ContentType;
         var output = http.Response.BodyWriter;
         XmlRpcRequest request;
+        byte[] body;
         try
         {
             var limit = cloud.Settings.MaxRequestBytes;
@@ -34,12 +35,13 @@ public sealed class XmlRpcEndpoint(Cloud cloud, OneMethods methods, XmlCache cac
                 XmlRpcResponseWriter.WriteFault(output, XmlRpcFaultCodes.LimitExceededError, $"Request of {http.Request.ContentLength} bytes exceeds the limit of {limit} bytes");
                 return;
             }
-            var body = await ReadLimitedAsync(http.Request.Body, limit, ct).ConfigureAwait(false);
-            if (body is null)
+            var read = await ReadLimitedAsync(http.Request.Body, limit, ct).ConfigureAwait(false);
+            if (read is null)
             {
                 XmlRpcResponseWriter.WriteFault(output, XmlRpcFaultCodes.LimitExceededError, $"Request exceeds the limit of {limit} bytes");
                 return;
             }
+            body = read;
             request = XmlRpcRequestParser.Parse(body);
         }
         catch (XmlRpcException ex)
@@ -52,6 +54,13 @@ public sealed class XmlRpcEndpoint(Cloud cloud, OneMethods methods, XmlCache cac
         if (!methods.TryGet(name, out var method))
         {
             XmlRpcResponseWriter.WriteFault(output, XmlRpcFaultCodes.NoSuchMethodError, $"Unknown method \"{name}\"");
+            return;
+        }
+
+        // A Raft follower: writes are the leader's to decide.
+        if (forwarder is { MustForward: true } && OneMethods.IsWrite(name))
+        {
+            await ForwardAsync(http, output, name, body, ct).ConfigureAwait(false);
             return;
         }
 
@@ -83,6 +92,25 @@ public sealed class XmlRpcEndpoint(Cloud cloud, OneMethods methods, XmlCache cac
         }
         if (logger.IsEnabled(LogLevel.Debug))
             logger.LogDebug("{Method} answered in {Ms:F1} ms", name, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+    }
+
+    private async Task ForwardAsync(HttpContext http, IBufferWriter<byte> output, string name, byte[] body, CancellationToken ct)
+    {
+        byte[]? answer;
+        try
+        {
+            answer = await forwarder!.ForwardAsync(body, ct).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            return;
+        }
+        if (answer is null)
+        {
+            XmlRpcResponseWriter.WriteFailure(output, $"[{name}] Cannot process request: no leader is reachable to replicate it.", (int)ErrorCode.Replication);
+            return;
+        }
+        await http.Response.Body.WriteAsync(answer, ct).ConfigureAwait(false);
     }
 
     private static async Task<byte[]?> ReadLimitedAsync(Stream body, int limit, CancellationToken ct)

@@ -21,6 +21,7 @@ public sealed class CommandBus : IAsyncDisposable
     private readonly Task _writer;
     private readonly CancellationTokenSource _stop = new();
     private volatile StateSnapshot _published;
+    private readonly Lock _publishLock = new();
 
     /// <summary>Upper bound of commands in one durable batch.</summary>
     public int MaxBatch { get; init; } = 512;
@@ -64,6 +65,8 @@ public sealed class CommandBus : IAsyncDisposable
             while (await reader.WaitToReadAsync(_stop.Token).ConfigureAwait(false))
             {
                 batch.Clear();
+                // A replicated log may first have to catch up (a new leader applies everything committed before it decides).
+                await _log.WaitReadyAsync(_stop.Token).ConfigureAwait(false);
                 var working = _published;
                 var changeSets = new List<ChangeSet>();
                 var now = _time.GetUtcNow().ToUnixTimeSeconds();
@@ -103,7 +106,7 @@ public sealed class CommandBus : IAsyncDisposable
                         foreach (var b in batch) b.Item.Fail(b.Error ?? fault);
                         continue;
                     }
-                    _published = working;
+                    PublishIfNewer(working);
                 }
 
                 foreach (var b in batch)
@@ -153,6 +156,28 @@ public sealed class CommandBus : IAsyncDisposable
         return false;
     }
 
+    /// <summary>
+    /// Publishes a state decided elsewhere: the change sets a replicated log committed (on a follower, or
+    /// entries of an earlier leader), or a whole installed snapshot (<paramref name="changeSets"/> empty).
+    /// Observers are told of the change sets (without domain events: those stay where the command ran).
+    /// The published state only moves forward: an older state is ignored (a whole snapshot of the same version replaces).
+    /// </summary>
+    public void PublishCommitted(StateSnapshot snapshot, IReadOnlyList<ChangeSet> changeSets, bool notify = true)
+    {
+        if (!PublishIfNewer(snapshot, replace: changeSets.Count == 0)) return;
+        if (notify) Notify(changeSets as List<ChangeSet> ?? [.. changeSets], snapshot, []);
+    }
+
+    private bool PublishIfNewer(StateSnapshot snapshot, bool replace = false)
+    {
+        lock (_publishLock)
+        {
+            if (replace ? snapshot.Version < _published.Version : snapshot.Version <= _published.Version) return false;
+            _published = snapshot;
+            return true;
+        }
+    }
+
     /// <summary>How long the writer waits for more commands before a durable write (0 turns group commit off).</summary>
     public TimeSpan LingerTime { get; init; } = TimeSpan.FromMicroseconds(100);
 
@@ -197,6 +222,12 @@ public interface IChangeLog
 {
     /// <summary>Makes the batch durable (and, replicated, agreed) before returning.</summary>
     Task AppendAsync(IReadOnlyList<ChangeSet> batch, long version, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Called by the writer before it decides the next batch: a replicated log makes a new leader wait
+    /// here until it has applied every committed entry. The store is always ready.
+    /// </summary>
+    ValueTask WaitReadyAsync(CancellationToken cancellationToken) => ValueTask.CompletedTask;
 }
 
 /// <summary>Told after each committed batch, on the writer: keep it short (queue work elsewhere).</summary>

@@ -27,7 +27,10 @@ public static class ConfigFile
         {
             var name = ((YamlScalarNode)k).Value ?? "";
             if (!props.TryGetValue(Key(name), out var prop)) { errors.Add($"unknown setting \"{name}\""); continue; }
-            var text = (v as YamlScalarNode)?.Value ?? "";
+            // A list (e.g. peers: [a, b, c]) is the comma-separated value.
+            var text = v is YamlSequenceNode seq && prop.PropertyType == typeof(string)
+                ? string.Join(',', seq.Children.Select(c => (c as YamlScalarNode)?.Value ?? ""))
+                : (v as YamlScalarNode)?.Value ?? "";
             try
             {
                 object value = prop.PropertyType == typeof(string) ? text

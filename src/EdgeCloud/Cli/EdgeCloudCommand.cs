@@ -41,7 +41,10 @@ public static class EdgeCloudCommand
         var agentPort = new Option<int?>("--agent-port") { Description = "Port host agents connect to (gRPC, mutual TLS; default 2634; -1 disables it)" };
         var db = new Option<string?>("--db") { Description = "Database: a PostgreSQL connection string (default: SQLite file in --data)" };
         var config = new Option<FileInfo?>("--config") { Description = "YAML file with more settings (see docs/configuration.md)" };
-        var cmd = new Command("frontend", "Run a front-end: API, scheduler, monitor and life-cycle management") { data, port, listen, agentPort, db, config };
+
+        var raft = new Option<string?>("--raft") { Description = "This server's Raft address HOST:PORT: run as one server of a high-availability cluster" };
+        var peers = new Option<string?>("--peers") { Description = "Every server's Raft address, comma-separated, in the same order on all (ids are positions)" };
+        var cmd = new Command("frontend", "Run a front-end: API, scheduler, monitor and life-cycle management") { data, port, listen, agentPort, db, config, raft, peers };
         cmd.SetAction(async (parse, ct) =>
         {
             FrontendOptions options;
@@ -53,6 +56,10 @@ public static class EdgeCloudCommand
                 if (parse.GetValue(listen) is { } l) options = options with { ListenAddress = l };
                 if (parse.GetValue(agentPort) is int ap) options = options with { AgentPort = ap };
                 if (parse.GetValue(db) is { } d) options = options with { Database = d };
+                if (parse.GetValue(raft) is { } r) options = options with { Raft = r };
+                if (parse.GetValue(peers) is { } ps) options = options with { Peers = ps };
+                if (options.Raft.Length > 0 != options.Peers.Length > 0)
+                    throw new ArgumentException("--raft and --peers go together: this server's Raft address and the list of all servers");
             }
             catch (Exception ex) when (ex is InvalidDataException or IOException or ArgumentException)
             {

@@ -1,0 +1,329 @@
+using System.Net;
+using DotNext.Net.Cluster;
+using DotNext.Net.Cluster.Consensus.Raft;
+using DotNext.Net.Cluster.Consensus.Raft.Membership;
+using DotNext.Net.Cluster.Consensus.Raft.StateMachine;
+using EdgeCloud.Core.Objects;
+using EdgeCloud.Core.State;
+using EdgeCloud.Core.Xml;
+using Microsoft.Extensions.Logging;
+
+namespace EdgeCloud.Raft;
+
+/// <summary>
+/// This front-end's Raft member (DotNext's TCP transport, its write-ahead log with snapshots, pre-vote).
+/// It is the <see cref="IChangeLog"/> of the command bus — on the leader a batch is appended to the log
+/// and the call returns once the entry is committed by a majority and applied here — and the
+/// <see cref="ILeadership"/> that gates the leader-only services. A newly elected leader first commits
+/// a barrier entry of its own term and applies everything before it, and only then counts as leader.
+/// </summary>
+public sealed class RaftNode : IChangeLog, ILeadership, IAsyncDisposable
+{
+    private const string XmlRpcKey = "xmlrpc";
+    private readonly RaftSettings _settings;
+    private readonly RaftCluster _cluster;
+    private readonly WriteAheadLog _wal;
+    private readonly CloudStateMachine _machine;
+    private readonly ILogger _logger;
+    private readonly Lock _gate = new();
+    private bool _isLeader;
+    private CancellationToken _leaderToken = new(true);
+    private TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private volatile string? _pendingSecret;
+    private int _disposed;
+
+    private RaftNode(RaftSettings settings, RaftCluster cluster, WriteAheadLog wal, CloudStateMachine machine, ILogger logger)
+    {
+        _settings = settings;
+        _cluster = cluster;
+        _wal = wal;
+        _machine = machine;
+        _logger = logger;
+        _cluster.LeaderChanged += (_, leader) => OnLeaderChanged(leader);
+        _machine.SecretKnown += s => SecretKnown?.Invoke(s);
+    }
+
+    /// <summary>The state restored from the last snapshot (the command bus starts from it; the log replays the rest).</summary>
+    public StateSnapshot InitialState => _machine.Applied;
+
+    /// <summary>oneadmin's password from the replicated state, once known.</summary>
+    public string? Secret => _machine.Secret;
+
+    /// <summary>Raised when the replicated oneadmin password becomes known on this server.</summary>
+    public event Action<string>? SecretKnown;
+
+    public event Action<bool>? Changed;
+
+    public bool IsLeader
+    {
+        get { lock (_gate) return _isLeader; }
+    }
+
+    public int ServerId => _settings.SelfId;
+
+    /// <summary>This server won the last election (it may still be catching up before <see cref="IsLeader"/>).</summary>
+    public bool LeaderIsLocal => !_cluster.LeadershipToken.IsCancellationRequested;
+
+    public RaftSettings Settings => _settings;
+
+    /// <summary>Opens the log and snapshots under <see cref="RaftSettings.Directory"/>; the node joins the cluster in <see cref="StartAsync"/>.</summary>
+    public static async Task<RaftNode> CreateAsync(RaftSettings settings, IStateStore store, long storeVersion, ILoggerFactory loggers, CancellationToken ct)
+    {
+        settings.Validate();
+        var logger = loggers.CreateLogger<RaftNode>();
+        var snapshots = new DirectoryInfo(Path.Combine(settings.Directory, "snapshots"));
+        var machine = new CloudStateMachine(snapshots, store, storeVersion, settings.SnapshotEvery, loggers.CreateLogger<CloudStateMachine>());
+        await machine.RestoreAsync(ct).ConfigureAwait(false);
+        var wal = new WriteAheadLog(new WriteAheadLog.Options
+        {
+            Location = Path.Combine(settings.Directory, "log"),
+        }, machine);
+        if (!machine.HasSnapshot && wal.LastEntryIndex == 0 && storeVersion > 0)
+        {
+            await wal.DisposeAsync().ConfigureAwait(false);
+            throw new InvalidOperationException(
+                "The data directory holds a stand-alone front-end's database but no Raft log: a Raft server starts on an empty data directory (or on its own earlier Raft data).");
+        }
+
+        var config = new RaftCluster.TcpConfiguration(settings.Self)
+        {
+            LowerElectionTimeout = settings.ElectionTimeoutMinMs,
+            UpperElectionTimeout = settings.ElectionTimeoutMaxMs,
+            // A dead peer must not hold a replication round (and so a new leader's first commit) for long.
+            RequestTimeout = TimeSpan.FromMilliseconds(settings.ElectionTimeoutMaxMs * 2),
+            ConnectTimeout = TimeSpan.FromMilliseconds(Math.Max(50, settings.ElectionTimeoutMinMs / 3)),
+            TransmissionBlockSize = 64 * 1024,
+            ColdStart = false,
+            LoggerFactory = loggers,
+            ConfigurationStorage = null, // static membership: the --peers list
+        };
+        config.Metadata[XmlRpcKey] = settings.XmlRpcEndpoint;
+        if (config.ConfigurationStorage is not InMemoryClusterConfigurationStorage<EndPoint> membership)
+            throw new InvalidOperationException("The Raft library did not create its in-memory membership storage.");
+        var builder = membership.CreateInitialConfigurationBuilder();
+        foreach (var peer in settings.Peers) builder.Add(peer);
+        builder.Build();
+        var cluster = new RaftCluster(config) { AuditTrail = wal };
+        return new RaftNode(settings, cluster, wal, machine, logger);
+    }
+
+    /// <summary>Publishes applied entries to <paramref name="bus"/>, replays the committed log and joins the cluster.</summary>
+    public async Task StartAsync(CommandBus bus, CancellationToken ct)
+    {
+        // The log may already have applied committed entries while it opened: the bus starts from what is applied.
+        _machine.AttachBus(bus);
+        await _cluster.StartAsync(ct).ConfigureAwait(false);
+        _logger.LogInformation("Raft server {Id} at {Address} started ({Peers} servers, log index {Index}, commit {Commit})",
+            _settings.SelfId, _settings.Self, _settings.Peers.Count, _wal.LastEntryIndex, _wal.LastCommittedEntryIndex);
+    }
+
+    /// <summary>Set before the bootstrap command runs on the leader: the entry that creates oneadmin carries the password.</summary>
+    public void ReplicateSecretWithBootstrap(string? password) => _pendingSecret = password;
+
+    public async ValueTask WaitReadyAsync(CancellationToken cancellationToken)
+    {
+        Task ready;
+        lock (_gate)
+        {
+            if (_isLeader || _cluster.LeadershipToken.IsCancellationRequested) return;
+            ready = _ready.Task;
+        }
+        // Elected but still applying what earlier leaders committed: wait (bounded) so the first commands see it all.
+        try { await ready.WaitAsync(_settings.CommitTimeout, cancellationToken).ConfigureAwait(false); }
+        catch (TimeoutException) { }
+    }
+
+    public async Task AppendAsync(IReadOnlyList<ChangeSet> batch, long version, CancellationToken cancellationToken)
+    {
+        CancellationToken leadership;
+        lock (_gate)
+        {
+            if (!_isLeader) throw NotLeader();
+            leadership = _leaderToken;
+        }
+        // The entry that creates oneadmin with the pending password carries it (and no other entry does).
+        string? secret = null;
+        if (_pendingSecret is { } s)
+        {
+            var hash = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(s)));
+            if (batch.Any(cs => cs.Changes.Any(c => c is { Type: ObjectType.User, Id: 0, Value: User { Password: var p } } && p == hash)))
+                secret = s;
+        }
+        var payload = RaftCodec.EncodeBatch(new ReplicatedBatch(version - batch.Count, secret, batch));
+        var pending = new PendingEntry();
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, leadership);
+        cts.CancelAfter(_settings.CommitTimeout);
+        try
+        {
+            await _cluster.ReplicateAsync(payload, pending, cts.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new CloudException(ErrorCode.Replication, leadership.IsCancellationRequested
+                ? "Cannot replicate the change: this server lost the leadership before it was committed."
+                : $"Cannot replicate the change: no majority of the servers acknowledged it within {_settings.CommitTimeout.TotalSeconds:F0} s.");
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // Not the leader any more (NotLeaderException, InvalidOperationException), the term moved on, or the node stops.
+            throw new CloudException(ErrorCode.Replication, "Cannot replicate the change: " + ex.Message);
+        }
+        bool applied;
+        try
+        {
+            applied = await pending.Applied.Task.WaitAsync(_settings.CommitTimeout, cancellationToken).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            throw new CloudException(ErrorCode.Replication, "The change was committed but not applied in time.");
+        }
+        if (!applied)
+            throw new CloudException(ErrorCode.Replication, "The change was decided on a state that another leader had already changed; retry it.");
+    }
+
+    private static CloudException NotLeader() =>
+        new(ErrorCode.Replication, "Cannot process request: this server is not the leader of the zone's Raft cluster.");
+
+    private void OnLeaderChanged(RaftClusterMember? leader)
+    {
+        if (leader is { IsRemote: false }) _ = BecomeReadyAsync();
+        else SetLeader(false, default);
+        _logger.LogInformation("Raft leader is now {Leader} (term {Term})", leader is null ? "unknown" : IdOf(leader.EndPoint).ToString(System.Globalization.CultureInfo.InvariantCulture), _cluster.Term);
+    }
+
+    private async Task BecomeReadyAsync()
+    {
+        // The leader-changed event comes before the new leader state starts leading: wait (briefly) for it.
+        var token = _cluster.LeadershipToken;
+        for (var i = 0; token.IsCancellationRequested && i < 100; i++)
+        {
+            await Task.Delay(10).ConfigureAwait(false);
+            if (_cluster.Leader is not { IsRemote: false }) return;
+            token = _cluster.LeadershipToken;
+        }
+        if (token.IsCancellationRequested) { _logger.LogWarning("Elected, but the leader state never started (term {Term})", _cluster.Term); return; }
+        token.Register(() => SetLeader(false, default));
+        try
+        {
+            var pending = new PendingEntry();
+            using var cts = CancellationTokenSource.CreateLinkedTokenSource(token);
+            cts.CancelAfter(_settings.CommitTimeout);
+            await _cluster.ReplicateAsync(RaftCodec.EncodeBarrier(), pending, cts.Token).ConfigureAwait(false);
+            await pending.Applied.Task.WaitAsync(cts.Token).ConfigureAwait(false);
+            if (!token.IsCancellationRequested) SetLeader(true, token);
+        }
+        catch (Exception ex)
+        {
+            _logger.LogInformation("Leadership of term {Term} ended before this server caught up: {Reason}", _cluster.Term, ex.Message);
+        }
+    }
+
+    private void SetLeader(bool leader, CancellationToken token)
+    {
+        lock (_gate)
+        {
+            if (_isLeader == leader) return;
+            _isLeader = leader;
+            _leaderToken = leader ? token : new CancellationToken(true);
+            if (leader) _ready.TrySetResult();
+            else if (_ready.Task.IsCompleted) _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        }
+        if (leader) _logger.LogInformation("This server leads the zone (term {Term})", _cluster.Term);
+        else _logger.LogInformation("This server no longer leads the zone (term {Term})", _cluster.Term);
+        try { Changed?.Invoke(leader); }
+        catch (Exception ex) { _logger.LogError(ex, "A leadership observer failed"); }
+    }
+
+    private int IdOf(EndPoint ep) => ep is IPEndPoint ip ? _settings.Peers.ToList().FindIndex(p => p.Equals(ip)) : -1;
+
+    /// <summary>The XML-RPC endpoint of the current leader (null when no leader is known or it cannot be asked).</summary>
+    public async Task<string?> LeaderEndpointAsync(CancellationToken ct)
+    {
+        var leader = _cluster.Leader;
+        if (leader is null) return null;
+        if (!leader.IsRemote) return _settings.XmlRpcEndpoint;
+        try
+        {
+            var meta = await leader.GetMetadataAsync(false, ct).ConfigureAwait(false);
+            return meta.TryGetValue(XmlRpcKey, out var e) ? e : null;
+        }
+        catch (Exception ex) when (ex is MemberUnavailableException or OperationCanceledException or IOException or InvalidOperationException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>XML-RPC endpoints by server id, as far as they are known (a server tells its own in its Raft metadata).</summary>
+    public async Task<IReadOnlyDictionary<int, string>> EndpointsAsync(CancellationToken ct)
+    {
+        var result = new Dictionary<int, string> { [_settings.SelfId] = _settings.XmlRpcEndpoint };
+        foreach (var m in _cluster.Members)
+        {
+            if (!m.IsRemote) continue;
+            var id = IdOf(m.EndPoint);
+            if (id < 0) continue;
+            try
+            {
+                using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
+                cts.CancelAfter(TimeSpan.FromSeconds(2));
+                var meta = await m.GetMetadataAsync(false, cts.Token).ConfigureAwait(false);
+                if (meta.TryGetValue(XmlRpcKey, out var e)) result[id] = e;
+            }
+            catch (Exception ex) when (ex is MemberUnavailableException or OperationCanceledException or IOException or InvalidOperationException)
+            {
+            }
+        }
+        return result;
+    }
+
+    /// <summary>This server's one.zone.raftstatus (OpenNebula's numbers: 1 candidate, 2 follower, 3 leader).</summary>
+    public RaftStatus Status()
+    {
+        var leader = _cluster.Leader;
+        var state = !_cluster.LeadershipToken.IsCancellationRequested ? RaftStatus.Leader : leader is not null ? RaftStatus.Follower : RaftStatus.Candidate;
+        var votedFor = -1;
+        IPersistentState ps = _wal;
+        for (var i = 0; i < _settings.Peers.Count; i++)
+        {
+            var id = ClusterMemberId.FromEndPoint(_settings.Peers[i]);
+            if (ps.IsVotedFor(in id)) { votedFor = i; break; }
+        }
+        return new RaftStatus(
+            ServerId: _settings.SelfId,
+            State: state,
+            Term: _cluster.Term,
+            VotedFor: votedFor,
+            Commit: _wal.LastCommittedEntryIndex,
+            LogIndex: _wal.LastEntryIndex,
+            LogTerm: _cluster.Term,
+            FedlogIndex: -1);
+    }
+
+    /// <summary>The Raft state of every server as this one sees it (its own exactly; others as leader or follower).</summary>
+    public IReadOnlyDictionary<int, RaftStatus> ServerStates()
+    {
+        var self = Status();
+        var leaderId = _cluster.Leader is { } l ? IdOf(l.EndPoint) : -1;
+        var result = new Dictionary<int, RaftStatus>();
+        for (var i = 0; i < _settings.Peers.Count; i++)
+            result[i] = i == self.ServerId ? self : new RaftStatus(i, i == leaderId ? RaftStatus.Leader : RaftStatus.Follower, self.Term, -1, self.Commit, -1, self.Term, -1);
+        return result;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1) return;
+        SetLeader(false, default);
+        try
+        {
+            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+            await _cluster.StopAsync(cts.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException or InvalidOperationException)
+        {
+        }
+        _cluster.Dispose();
+        await _wal.DisposeAsync().ConfigureAwait(false);
+        await _machine.DisposeAsync().ConfigureAwait(false);
+    }
+}
