@@ -133,17 +133,35 @@ public sealed partial class KvmHypervisor : IHypervisor
         CheckFiles(spec);
         if (state is not DomainState.Missing) await UndefineAsync(name, ct);
         if (spec.Context is not null && !File.Exists(ContextIso.PathFor(spec))) await ContextIso.BuildAsync(spec, _runner, ct);
-        // The checkpoint carries the domain as it was saved, with that host's paths; after a migration the
-        // disks live elsewhere. Restore with this host's definition (same UUID as the saved one).
-        var saved = XElement.Parse(await VirshAsync(ct, "save-image-dumpxml", checkpointPath));
-        var uuid = saved.Element("uuid")?.Value ?? "";
-        var xml = DomainXml.BuildElement(spec, Capability.DomainType);
-        if (uuid.Length > 0) xml.Element("name")!.AddAfterSelf(new XElement("uuid", uuid));
+        // The checkpoint carries the domain exactly as it was saved (its memory, devices...), with the
+        // paths of the host that saved it; after a migration the VM's files live elsewhere. Restore with
+        // the saved definition, its file paths moved to this host's (the rest must match what was saved).
+        var xml = XElement.Parse(await VirshAsync(ct, "save-image-dumpxml", "--security-info", checkpointPath));
+        RelocateFiles(xml, spec);
         var file = Path.Combine(spec.VmDir, "deployment.xml");
         await File.WriteAllTextAsync(file, xml.ToString(), ct);
         await VirshLongAsync(ct, "restore", checkpointPath, "--xml", file);
         // The restored domain is transient: give it back its persistent definition.
         await VirshAsync(ct, "define", file);
+    }
+
+    /// <summary>Points the disks (by target), the context CD and the console log of a saved domain at this host's files.</summary>
+    internal static void RelocateFiles(XElement domain, VmSpec spec)
+    {
+        var devices = domain.Element("devices");
+        if (devices is null) return;
+        foreach (var disk in devices.Elements("disk"))
+        {
+            var target = disk.Element("target")?.Attribute("dev")?.Value;
+            var source = disk.Element("source");
+            if (target is null || source?.Attribute("file") is not { } fileAttr) continue;
+            if (spec.Disks.FirstOrDefault(d => d.Target == target) is { } d) fileAttr.Value = d.Path;
+            else if (Path.GetFileName(fileAttr.Value) == Path.GetFileName(ContextIso.PathFor(spec))) fileAttr.Value = ContextIso.PathFor(spec);
+        }
+        foreach (var log in devices.Elements("serial").Concat(devices.Elements("console")).SelectMany(e => e.Elements("log")))
+            log.SetAttributeValue("file", spec.ConsoleLog);
+        foreach (var source in devices.Elements("serial").Concat(devices.Elements("console")).Select(e => e.Element("source")).OfType<XElement>())
+            if (source.Attribute("path") is { } p && Path.GetFileName(p.Value) == Path.GetFileName(spec.ConsoleLog)) p.Value = spec.ConsoleLog;
     }
 
     public async Task SnapshotCreateAsync(string domain, string snapshot, CancellationToken ct)
