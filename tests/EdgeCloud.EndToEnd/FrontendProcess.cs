@@ -56,6 +56,7 @@ public sealed class FrontendProcess : IAsyncDisposable
     {
         var dll = Path.Combine(AppContext.BaseDirectory, "edgecloud.dll");
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        // Each front-end gets its own agent port too (several run at once; the default 2634 would clash).
         if (!extra.Contains("--agent-port")) extra = [.. extra, "--agent-port", FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture)];
         var agentPort = int.Parse(extra[Array.IndexOf(extra, "--agent-port") + 1], System.Globalization.CultureInfo.InvariantCulture);
         foreach (var a in new[] { dll, "frontend", "--data", dataDir, "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture) }.Concat(extra))
@@ -72,19 +73,8 @@ public sealed class FrontendProcess : IAsyncDisposable
     /// <summary>Starts the binary and waits until it answers one.system.version.</summary>
     public static async Task<FrontendProcess> StartAsync(string dataDir, int port, params string[] extra)
     {
-        var dll = Path.Combine(AppContext.BaseDirectory, "edgecloud.dll");
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        // Each front-end gets its own agent port too (several run at once; the default 2634 would clash).
-        if (!extra.Contains("--agent-port")) extra = [.. extra, "--agent-port", FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture)];
-        var agentPort = int.Parse(extra[Array.IndexOf(extra, "--agent-port") + 1], System.Globalization.CultureInfo.InvariantCulture);
-        foreach (var a in new[] { dll, "frontend", "--data", dataDir, "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture) }.Concat(extra))
-            psi.ArgumentList.Add(a);
-        var p = Process.Start(psi) ?? throw new InvalidOperationException("could not start edgecloud");
-        var fp = new FrontendProcess(p, dataDir, port, agentPort);
-        p.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (fp._output) fp._output.Add(e.Data); };
-        p.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (fp._output) fp._output.Add(e.Data); };
-        p.BeginOutputReadLine();
-        p.BeginErrorReadLine();
+        var fp = Launch(dataDir, port, extra);
+        var p = fp._process;
         var deadline = Stopwatch.StartNew();
         while (deadline.Elapsed < TimeSpan.FromSeconds(60))
         {
