@@ -32,6 +32,8 @@ public sealed class AgentProcess : IAsyncDisposable
         var args = new List<string> { dll, "agent", "--data", dataDir, "--hypervisor", hypervisor, "--log-format", "text" };
         if (frontendUrl is not null) args.AddRange(["--frontend", frontendUrl]);
         if (joinToken is not null) args.AddRange(["--join-token", joinToken]);
+        // Agents of parallel tests must not share the default peer port.
+        if (!extra.Contains("--listen")) args.AddRange(["--listen", "127.0.0.1:0", "--advertise", "127.0.0.1"]);
         args.AddRange(extra);
         foreach (var a in args) psi.ArgumentList.Add(a);
         var p = Process.Start(psi) ?? throw new InvalidOperationException("could not start edgecloud agent");

@@ -63,6 +63,7 @@ public sealed class KvmAgentTests : IDisposable
 
             var netId = await c.CallIntAsync("one.vn.allocate",
                 $"NAME=priv\nVN_MAD=bridge\nBRIDGE={_bridge}\nAR=[TYPE=IP4,IP=172.31.240.10,SIZE=20]\nNETWORK_MASK=255.255.255.0\nGATEWAY=172.31.240.1", -1);
+            await Wait.ForAsync(async () => (int)XElement.Parse(await c.CallStringAsync("one.vn.info", netId)).Element("STATE")! == 1, "network READY", TimeSpan.FromSeconds(30));
             var template =
                 "NAME=tg\nCPU=1\nVCPU=1\nMEMORY=128\n" +
                 $"OS=[KERNEL=\"{guest.Kernel}\",INITRD=\"{guest.Initrd}\",KERNEL_CMD=\"{guest.Cmdline} tg.halt=wait tg.ctxwait=3\"]\n" +
@@ -202,9 +203,8 @@ public sealed class KvmAgentTests : IDisposable
         using var c = fe.Client();
         var (hostA, tokenA) = await AddHostAsync(c, "host-a");
         var (hostB, tokenB) = await AddHostAsync(c, "host-b");
-        string[] peers = ["--listen", "127.0.0.1:0", "--advertise", "127.0.0.1"];
-        await using var a = AgentProcess.Start(Path.Combine(_dir, "agent-a"), fe.AgentUrl, tokenA, "kvm", peers);
-        await using var b = AgentProcess.Start(Path.Combine(_dir, "agent-b"), fe.AgentUrl, tokenB, "kvm", peers);
+        await using var a = AgentProcess.Start(Path.Combine(_dir, "agent-a"), fe.AgentUrl, tokenA, "kvm");
+        await using var b = AgentProcess.Start(Path.Combine(_dir, "agent-b"), fe.AgentUrl, tokenB, "kvm");
         string Logs() => "A:\n" + a.Output + "\nB:\n" + b.Output;
         await WaitHostMonitoredAsync(c, hostA, TimeSpan.FromSeconds(60), Logs);
         await WaitHostMonitoredAsync(c, hostB, TimeSpan.FromSeconds(60), Logs);

@@ -241,10 +241,17 @@ public static class UpCommand
 
     private static async Task EnsureNetworkAsync(OneClient admin)
     {
-        if (await FindAsync(admin, "one.vnpool.info", "VNET", NetworkName).ConfigureAwait(false) is not null) return;
-        await admin.CallIntAsync("one.vn.allocate",
+        var id = await FindAsync(admin, "one.vnpool.info", "VNET", NetworkName).ConfigureAwait(false)
+                 ?? await admin.CallIntAsync("one.vn.allocate",
             $"NAME={NetworkName}\nVN_MAD=bridge\nBRIDGE=ecbr0\nDESCRIPTION=\"Private network of the quick start\"\n" +
             "AR=[TYPE=IP4,IP=10.42.0.100,SIZE=100]\nNETWORK_ADDRESS=10.42.0.0\nNETWORK_MASK=255.255.255.0\nGATEWAY=10.42.0.1\nDNS=10.42.0.1", -1).ConfigureAwait(false);
+        // The network driver makes it READY in a moment; the printed commands must find it ready.
+        var sw = Stopwatch.StartNew();
+        while ((int)XElement.Parse(await admin.CallStringAsync("one.vn.info", id).ConfigureAwait(false)).Element("STATE")! != 1)
+        {
+            if (sw.Elapsed > TimeSpan.FromSeconds(30)) throw new InvalidOperationException($"the network {NetworkName} did not become ready");
+            await Task.Delay(100).ConfigureAwait(false);
+        }
     }
 
     /// <summary>The tiny guest image: built once from the distribution's packages (scripts/build-test-guest.sh, embedded), registered in datastore 1.</summary>
