@@ -143,6 +143,19 @@ public sealed class KvmAgentTests : IDisposable
             Assert.Equal(2, (int)XElement.Parse(await c.CallStringAsync("one.host.info", hostId)).Element("STATE")!);
             await c.CallIntAsync("one.vm.recover", bad, 3);
 
+            // ---- the host refuses a definition (RAW data libvirt rejects): BOOT_FAILURE with libvirt's words, no domain left behind
+            var refused = await c.CallIntAsync("one.vm.allocate", "NAME=refused\nCPU=0.5\nMEMORY=64\nOS=[KERNEL=\"" + guest.Kernel + "\"]\nRAW=[TYPE=kvm,DATA=\"<devices><bogus-device/></devices>\"]", false);
+            MarkOwned($"one-{refused}");
+            var refusedVm = await WaitVmAsync(c, refused, Active, BootFailure, TimeSpan.FromSeconds(120), () => a.Output);
+            Assert.False(string.IsNullOrWhiteSpace(refusedVm.Element("USER_TEMPLATE")!.Element("ERROR")!.Value));
+            Assert.DoesNotContain($"one-{refused}", Virsh("list", "--all", "--name"), StringComparison.Ordinal);
+            await c.CallIntAsync("one.vm.recover", refused, 3);
+
+            // ---- a disk from an image that does not exist: refused at once with the reason, nothing created
+            var unknown = await Assert.ThrowsAsync<OneException>(() => c.CallIntAsync("one.vm.allocate", "NAME=nodisk\nCPU=0.5\nMEMORY=64\nDISK=[IMAGE=no-such-image]", false));
+            Assert.Contains("no-such-image", unknown.Message, StringComparison.Ordinal);
+            Assert.True(Directory.Exists($"/proc/{pid}"), "the first VM's QEMU still runs");
+
             // ---- the front-end dies (SIGKILL) while the VM runs: the VM keeps running; when it comes back
             //      the agent reconnects and the states agree (and actions work again)
             fe.Kill9();

@@ -119,7 +119,20 @@ public sealed partial class RaftTests : IDisposable
             using var c = cluster.Client(leader, TimeSpan.FromSeconds(30));
             for (var i = 0; i < Writes / Clients; i++)
             {
-                await c.CallIntAsync("one.template.update", ids[w], $"NOTE=\"{w}-{i}\"", 1);
+                // A client retries a write the cluster could not replicate (a leader change under load):
+                // the update is idempotent, so a retry after an unknown outcome is safe.
+                for (var attempt = 0; ; attempt++)
+                {
+                    try
+                    {
+                        await c.CallIntAsync("one.template.update", ids[w], $"NOTE=\"{w}-{i}\"", 1);
+                        break;
+                    }
+                    catch (OneException ex) when (ex.Code == OneErrorCodes.Replication && attempt < 100)
+                    {
+                        await Task.Delay(100);
+                    }
+                }
                 Interlocked.Increment(ref done);
             }
         })));
