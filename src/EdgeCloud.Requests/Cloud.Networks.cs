@@ -18,45 +18,65 @@ public sealed partial class Cloud
     /// </summary>
     public Task<int> VNetAllocateAsync(Caller caller, string text, int clusterId, CancellationToken ct = default)
     {
-        var t = ParseTemplate(text);
+        var spec = PrepareVNet(ParseTemplate(text));
+        return bus.ExecuteAsync(tx => CreateVNet(tx, caller, spec, [clusterId < 0 ? DefaultClusterId : clusterId]), ct);
+    }
+
+    /// <summary>A network template checked (NAME, VN_MAD, PHYDEV, address ranges) and split into its parts.</summary>
+    private sealed record VNetSpec(string Name, string VnMad, IReadOnlyList<VectorAttribute> Ars, Template Body);
+
+    /// <summary>The checks every new network goes through (one.vn.allocate, one.vntemplate.instantiate); takes <paramref name="t"/> over.</summary>
+    private static VNetSpec PrepareVNet(Template t)
+    {
         var name = t.Get("NAME");
         if (string.IsNullOrEmpty(name)) throw CloudException.Allocate(ObjectType.VNet, "No NAME in template.");
         ValidateName(ObjectType.VNet, name);
-        var vnMad = t.Get("VN_MAD") ?? throw CloudException.Allocate(ObjectType.VNet, "No VN_MAD in template.");
-        if (!VnDrivers.Contains(vnMad)) throw CloudException.Allocate(ObjectType.VNet, $"Unknown VN_MAD \"{vnMad}\"; known drivers: {string.Join(", ", VnDrivers)}.");
-        if (vnMad is "802.1Q" or "vxlan" && t.Get("PHYDEV") is null) throw CloudException.Allocate(ObjectType.VNet, $"VN_MAD {vnMad} needs PHYDEV.");
+        var vnMad = CheckVnMad(ObjectType.VNet, t);
         var ars = t.Vectors("AR").ToList();
         foreach (var ar in ars) ValidateAr(ar);
         t.Remove("AR");
         t.Remove("NAME");
         if (t.Get("SECURITY_GROUPS") is null) t.Set("SECURITY_GROUPS", "0");
-        return bus.ExecuteAsync(tx =>
+        return new VNetSpec(name, vnMad, ars, t);
+    }
+
+    /// <summary>VN_MAD is there and known; 802.1Q and vxlan have a PHYDEV. Errors are allocate errors of <paramref name="type"/>.</summary>
+    private static string CheckVnMad(ObjectType type, Template t)
+    {
+        var vnMad = t.Get("VN_MAD") ?? throw CloudException.Allocate(type, "No VN_MAD in template.");
+        if (!VnDrivers.Contains(vnMad)) throw CloudException.Allocate(type, $"Unknown VN_MAD \"{vnMad}\"; known drivers: {string.Join(", ", VnDrivers)}.");
+        if (vnMad is "802.1Q" or "vxlan" && t.Get("PHYDEV") is null) throw CloudException.Allocate(type, $"VN_MAD {vnMad} needs PHYDEV.");
+        return vnMad;
+    }
+
+    /// <summary>Writes a new network (INIT) from a checked template into the given clusters; returns its id.</summary>
+    private int CreateVNet(StateTransaction tx, Caller caller, VNetSpec spec, IReadOnlyList<int> clusterIds)
+    {
+        var t = spec.Body;
+        var clusters = clusterIds.Select(cid => tx.Get<Cluster>(ObjectType.Cluster, cid) ?? throw CloudException.NotFound(ObjectType.Cluster, cid)).ToList();
+        DemandCreate(tx, caller, ObjectType.VNet);
+        CheckNameFreeForAllocate(tx, ObjectType.VNet, spec.Name, caller.Uid);
+        foreach (var sg in SecGroupsOf(t))
+            if (tx.Get<SecGroup>(ObjectType.SecGroup, sg) is null) throw CloudException.Allocate(ObjectType.VNet, $"Security group {sg} does not exist.");
+        var id = tx.NextId(ObjectType.VNet);
+        var vnMad = spec.VnMad;
+        var vlan = t.Get("VLAN_ID") ?? "";
+        var autoVlan = vlan.Length == 0 && vnMad is "802.1Q" or "vxlan" or "ovswitch_vxlan"
+                       && !(t.Get("AUTOMATIC_VLAN_ID") ?? "YES").Equals("NO", StringComparison.OrdinalIgnoreCase);
+        if (autoVlan) vlan = NextVlan(tx, vnMad).ToString(CultureInfo.InvariantCulture);
+        var net = Stamp(new VNet
         {
-            var cid = clusterId < 0 ? DefaultClusterId : clusterId;
-            var cluster = tx.Get<Cluster>(ObjectType.Cluster, cid) ?? throw CloudException.NotFound(ObjectType.Cluster, cid);
-            DemandCreate(tx, caller, ObjectType.VNet);
-            CheckNameFreeForAllocate(tx, ObjectType.VNet, name, caller.Uid);
-            foreach (var sg in SecGroupsOf(t))
-                if (tx.Get<SecGroup>(ObjectType.SecGroup, sg) is null) throw CloudException.Allocate(ObjectType.VNet, $"Security group {sg} does not exist.");
-            var id = tx.NextId(ObjectType.VNet);
-            var vlan = t.Get("VLAN_ID") ?? "";
-            var autoVlan = vlan.Length == 0 && vnMad is "802.1Q" or "vxlan" or "ovswitch_vxlan"
-                           && !(t.Get("AUTOMATIC_VLAN_ID") ?? "YES").Equals("NO", StringComparison.OrdinalIgnoreCase);
-            if (autoVlan) vlan = NextVlan(tx, vnMad).ToString(CultureInfo.InvariantCulture);
-            var net = Stamp(new VNet
-            {
-                Id = id, Name = name, Template = t, VnMad = vnMad, Bridge = t.Get("BRIDGE") ?? $"onebr{id}",
-                BridgeType = t.Get("BRIDGE_TYPE") ?? (vnMad == "ovswitch" ? "openvswitch" : "linux"),
-                PhyDev = t.Get("PHYDEV") ?? "", VlanId = vlan, VlanIdAutomatic = autoVlan, OuterVlanId = t.Get("OUTER_VLAN_ID") ?? "",
-                State = VNetState.INIT, PrevState = VNetState.INIT, Clusters = Set(cid),
-                AddressRanges = ars.Select((a, i) => new AddressRange { ArId = i, Attributes = NormalizeAr(a, i) }).ToImmutableList(),
-                NextArId = ars.Count,
-            }, tx, caller);
-            tx.Put(net);
-            tx.Put(cluster with { VNets = cluster.VNets.Add(id) });
-            tx.Raise(new VNetCreated(id));
-            return id;
-        }, ct);
+            Id = id, Name = spec.Name, Template = t, VnMad = vnMad, Bridge = t.Get("BRIDGE") ?? $"onebr{id}",
+            BridgeType = t.Get("BRIDGE_TYPE") ?? (vnMad == "ovswitch" ? "openvswitch" : "linux"),
+            PhyDev = t.Get("PHYDEV") ?? "", VlanId = vlan, VlanIdAutomatic = autoVlan, OuterVlanId = t.Get("OUTER_VLAN_ID") ?? "",
+            State = VNetState.INIT, PrevState = VNetState.INIT, Clusters = [.. clusters.Select(c => c.Id)],
+            AddressRanges = spec.Ars.Select((a, i) => new AddressRange { ArId = i, Attributes = NormalizeAr(a, i) }).ToImmutableList(),
+            NextArId = spec.Ars.Count,
+        }, tx, caller);
+        tx.Put(net);
+        foreach (var cluster in clusters) tx.Put(cluster with { VNets = cluster.VNets.Add(id) });
+        tx.Raise(new VNetCreated(id));
+        return id;
     }
 
     /// <summary>Automatic VLAN/VNI ids: the lowest not taken by another network of the same driver family, from 2.</summary>

@@ -70,7 +70,7 @@ public sealed class OutputTests(CloudFixture cloud) : IClassFixture<CloudFixture
     public async Task Help_and_shell_completion()
     {
         var help = await cloud.OkAsync("--help");
-        foreach (var group in new[] { "vm", "host", "cluster", "datastore", "image", "template", "vnet", "secgroup", "user", "group", "acl", "vmgroup", "zone", "market", "marketapp", "completion" })
+        foreach (var group in new[] { "vm", "host", "cluster", "datastore", "image", "template", "vnet", "vntemplate", "secgroup", "user", "group", "acl", "vmgroup", "zone", "market", "marketapp", "completion" })
             Assert.Matches($@"(?m)^  {group}\b", help);
         Assert.Contains("disk-attach <VM>", await cloud.OkAsync("vm", "--help"), StringComparison.Ordinal);
 

@@ -3,7 +3,7 @@ using System.Xml.Linq;
 
 namespace EdgeCloud.Cli.Tests;
 
-/// <summary>image, template, vnet, secgroup and vmgroup verbs.</summary>
+/// <summary>image, template, vnet, vntemplate, secgroup and vmgroup verbs.</summary>
 public sealed class StorageNetworkTests(CloudFixture cloud) : IClassFixture<CloudFixture>
 {
     [Fact]
@@ -41,6 +41,36 @@ public sealed class StorageNetworkTests(CloudFixture cloud) : IClassFixture<Clou
         var image = await cloud.InfoAsync("one.image.info", blank);
         Assert.Equal("2", image.Element("TYPE")!.Value);
         Assert.Equal("2048", image.Element("SIZE")!.Value);
+    }
+
+    [Fact]
+    public async Task Vn_templates_are_created_cloned_instantiated_into_networks_and_deleted()
+    {
+        var file = cloud.WriteFile("vnt.txt", "NAME = \"edge-net\"\nVN_MAD = \"dummy\"\nBRIDGE = \"br9\"\nAR = [ TYPE = \"IP4\", IP = \"10.90.0.1\", SIZE = \"4\" ]\n");
+        var id = await cloud.CreateAsync("vntemplate", "create", file);
+        Assert.Matches($@"(?m)^ *{id} oneadmin +oneadmin +edge-net +\d{{4}}-\d\d-\d\d \d\d:\d\d:\d\d$", await cloud.OkAsync("vntemplate", "list"));
+        Assert.Contains("TEMPLATE CONTENTS", await cloud.OkAsync("vntemplate", "show", "edge-net"), StringComparison.Ordinal);
+
+        var output = await cloud.OkAsync("vntemplate", "instantiate", "edge-net", cloud.WriteFile("vntx.txt", "DESCRIPTION = \"site a\"\n"), "--name", "site-a");
+        Assert.Matches(@"^VN ID: \d+\n$", output);
+        var net = await cloud.InfoAsync("one.vn.info", int.Parse(output["VN ID: ".Length..].Trim(), CultureInfo.InvariantCulture));
+        Assert.Equal("site-a", net.Element("NAME")!.Value);
+        Assert.Equal("site a", net.Element("TEMPLATE")!.Element("DESCRIPTION")!.Value);
+        Assert.Equal("edge-net", net.Element("TEMPLATE")!.Element("TEMPLATE_NAME")!.Value);
+
+        var clone = await cloud.CreateAsync("vntemplate", "clone", "edge-net", "edge-copy");
+        await cloud.OkAsync("vntemplate", "update", "edge-copy", cloud.WriteFile("vntupd.txt", "DESCRIPTION=\"updated\"\n"), "--append");
+        await cloud.OkAsync("vntemplate", "chmod", "edge-copy", "644");
+        await cloud.OkAsync("vntemplate", "rename", "edge-copy", "edge-copy2");
+        await cloud.OkAsync("vntemplate", "lock", "edge-copy2");
+        Assert.StartsWith("[one.vntemplate.delete] The resource virtual network template is locked.", (await cloud.RunAsync("vntemplate", "delete", "edge-copy2")).Fails(255), StringComparison.Ordinal);
+        await cloud.OkAsync("vntemplate", "unlock", "edge-copy2");
+        var copy = (await cloud.Client.CallXmlAsync("one.vntemplate.info", clone, false)).Root!;
+        Assert.Equal("edge-copy2", copy.Element("NAME")!.Value);
+        Assert.Equal("updated", copy.Element("TEMPLATE")!.Element("DESCRIPTION")!.Value);
+        Assert.Equal("1", copy.Element("PERMISSIONS")!.Element("OTHER_U")!.Value);
+        await cloud.OkAsync("vntemplate", "delete", "edge-copy2,edge-net");
+        Assert.DoesNotContain("edge-", await cloud.OkAsync("vntemplate", "list"), StringComparison.Ordinal);
     }
 
     [Fact]

@@ -170,6 +170,15 @@ internal static class Samples
         Uid = 2, Gid = 1, Uname = "alice", Gname = "users", Permissions = Perms("600"), RegTime = 1_700_000_001,
     };
 
+    public static VNTemplate VNTemplate(int id) => new()
+    {
+        Id = id,
+        Name = $"vntmpl-{id} {Nasty}",
+        Template = Template("vntemplate"),
+        Uid = 2, Gid = 1, Uname = "alice", Gname = "users", Permissions = Perms("640"), RegTime = 1_700_000_002,
+        Lock = new LockInfo(1, 2, 1_700_000_003, 7),
+    };
+
     public static Vm Vm(int id) => new()
     {
         Id = id,
@@ -250,7 +259,7 @@ internal static class Samples
     public static IReadOnlyList<PoolObject> OneOfEach(int id = 0) =>
     [
         User(id), Group(id), Acl(id), Zone(id), Cluster(id), Host(id), Datastore(id), Image(id),
-        VmTemplate(id), Vm(id), VNet(id), SecGroup(id), VmGroup(id), Market(id), MarketApp(id),
+        VmTemplate(id), Vm(id), VNet(id), SecGroup(id), VmGroup(id), VNTemplate(id), Market(id), MarketApp(id),
         new QuotaDefaults
         {
             Id = id, Name = "default quotas",

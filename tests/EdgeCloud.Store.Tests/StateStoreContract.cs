@@ -436,7 +436,7 @@ public abstract class StateStoreContract : IAsyncLifetime
         Assert.Equal(-1, Scalar(await QueryScalarAsync($"SELECT uid FROM objects WHERE type = {(int)ObjectType.Host} AND id = 4")));
         Assert.Equal(-1, Scalar(await QueryScalarAsync($"SELECT gid FROM objects WHERE type = {(int)ObjectType.User} AND id = 4")));
         Assert.Equal("node-4.example.org", await QueryScalarAsync($"SELECT name FROM objects WHERE type = {(int)ObjectType.Host} AND id = 4"));
-        Assert.Equal(4, Scalar(await QueryScalarAsync($"SELECT count(*) FROM objects WHERE uid = 2 AND gid = 1"))); // image, template, VM, VM group
+        Assert.Equal(5, Scalar(await QueryScalarAsync($"SELECT count(*) FROM objects WHERE uid = 2 AND gid = 1"))); // image, template, VM, VM group, VN template
     }
 
     [BackendFact]

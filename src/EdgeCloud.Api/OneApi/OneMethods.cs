@@ -260,6 +260,12 @@ public sealed class OneMethods
         Add("one.vn.release", (c, a, ct) => Id(_cloud.VNetHoldAsync(c, a.Int(0), a.Str(1), false, ct)));
         Add("one.vn.reserve", (c, a, ct) => Id(_cloud.VNetReserveAsync(c, a.Int(0), a.Str(1), ct)));
 
+        AddCommon<VNTemplate>("vntemplate", "vntemplatepool", ObjectType.VNTemplate);
+        Add("one.vntemplate.allocate", (c, a, ct) => Id(_cloud.VNTemplateAllocateAsync(c, a.Str(0), ct)));
+        Add("one.vntemplate.clone", (c, a, ct) => Id(_cloud.VNTemplateCloneAsync(c, a.Int(0), a.Str(1), ct)));
+        Add("one.vntemplate.delete", (c, a, ct) => Id(_cloud.DeleteOwnedAsync(c, ObjectType.VNTemplate, a.Int(0), ct)));
+        Add("one.vntemplate.instantiate", (c, a, ct) => Id(_cloud.VNTemplateInstantiateAsync(c, a.Int(0), a.Str(1, ""), a.Str(2, ""), ct)));
+
         AddCommon<SecGroup>("secgroup", "secgrouppool", ObjectType.SecGroup, hasLock: false);
         Add("one.secgroup.allocate", (c, a, ct) => Id(_cloud.SecGroupAllocateAsync(c, a.Str(0), ct)));
         Add("one.secgroup.delete", (c, a, ct) => Id(_cloud.DeleteOwnedAsync(c, ObjectType.SecGroup, a.Int(0), ct)));
@@ -279,7 +285,7 @@ public sealed class OneMethods
     {
         foreach (var (method, type) in new[]
                  {
-                     ("one.vntemplatepool.info", ObjectType.VNTemplate), ("one.vrouterpool.info", ObjectType.VRouter),
+                     ("one.vrouterpool.info", ObjectType.VRouter),
                      ("one.vdcpool.info", ObjectType.Vdc), ("one.documentpool.info", ObjectType.Document),
                      ("one.hookpool.info", ObjectType.Hook), ("one.backupjobpool.info", ObjectType.BackupJob),
                  })

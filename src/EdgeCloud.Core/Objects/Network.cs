@@ -39,6 +39,13 @@ public sealed record VNet : OwnedObject
     public int UsedLeases => AddressRanges.Sum(a => a.Leases.Count);
 }
 
+/// <summary>A virtual network template (one.vntemplate.*): a named network template with an owner, instantiated into networks.</summary>
+public sealed record VNTemplate : OwnedObject
+{
+    public override ObjectType Type => ObjectType.VNTemplate;
+    public long RegTime { get; init; }
+}
+
 public sealed record SecGroup : OwnedObject
 {
     public override ObjectType Type => ObjectType.SecGroup;

@@ -42,6 +42,7 @@ public static class ObjectCodec
         ObjectType.VNet => typeof(VNet),
         ObjectType.SecGroup => typeof(SecGroup),
         ObjectType.VmGroup => typeof(VmGroup),
+        ObjectType.VNTemplate => typeof(VNTemplate),
         ObjectType.QuotaDefaults => typeof(QuotaDefaults),
         ObjectType.Market => typeof(Market),
         ObjectType.MarketApp => typeof(MarketApp),

@@ -189,6 +189,18 @@ public static partial class ObjectXml
     /// PROTOCOL and RULE_TYPE only, but OpenNebula rules also carry RANGE, IP, SIZE, NETWORK_ID, ICMP_TYPE...
     /// which oned writes inside RULE: we write the template as oned does (a known oned deviation).
     /// </summary>
+    /// <summary>VNTEMPLATE (vntemplate.xsd).</summary>
+    private static void WriteVNTemplate(OneXmlWriter w, VNTemplate t)
+    {
+        w.Start("VNTEMPLATE");
+        WriteOwnedHead(w, t);
+        WriteLock(w, t.Lock);
+        WritePermissions(w, t.Permissions);
+        w.Element("REGTIME", t.RegTime);
+        TemplateXml.Write(w, t.Template);
+        w.End("VNTEMPLATE");
+    }
+
     private static void WriteSecGroup(OneXmlWriter w, SecGroup g)
     {
         w.Start("SECURITY_GROUP");

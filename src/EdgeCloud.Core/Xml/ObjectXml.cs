@@ -13,7 +13,7 @@ namespace EdgeCloud.Core.Xml;
 /// Rendering is pure: the same object and context give the same bytes, so the API can cache each object's
 /// rendering and stream cached bytes into pool documents (<see cref="PoolXml"/>). The object kinds are
 /// split into partial files: Auth (user, group, ACL, zone), Infrastructure (cluster, host, datastore),
-/// Storage (image, VM template), Vm, Network (vnet, security group, VM group), Quotas.
+/// Storage (image, VM template), Vm, Network (vnet, security group, VM group, vnet template), Quotas.
 /// </remarks>
 public static partial class ObjectXml
 {
@@ -54,6 +54,7 @@ public static partial class ObjectXml
             case VNet vnet: WriteVNet(writer, vnet, mode); break;
             case SecGroup sg: WriteSecGroup(writer, sg); break;
             case VmGroup vmg: WriteVmGroup(writer, vmg); break;
+            case VNTemplate vnt: WriteVNTemplate(writer, vnt); break;
             case Market market: WriteMarket(writer, market); break;
             case MarketApp app: WriteMarketApp(writer, app); break;
             default: throw new ArgumentException($"No XML renderer for {obj.GetType().Name}", nameof(obj));

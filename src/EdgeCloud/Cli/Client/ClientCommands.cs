@@ -15,6 +15,7 @@ public static class ClientCommands
         ImageCommands.Build(),
         TemplateCommands.Build(),
         VNetCommands.Build(),
+        VNTemplateCommands.Build(),
         SecGroupCommands.Build(),
         UserCommands.Build(),
         GroupCommands.Build(),
