@@ -143,11 +143,13 @@ public sealed class KvmAgentTests : IDisposable
             Assert.Equal(2, (int)XElement.Parse(await c.CallStringAsync("one.host.info", hostId)).Element("STATE")!);
             await c.CallIntAsync("one.vm.recover", bad, 3);
 
-            // ---- the host refuses a definition (RAW data libvirt rejects): BOOT_FAILURE with libvirt's words, no domain left behind
-            var refused = await c.CallIntAsync("one.vm.allocate", "NAME=refused\nCPU=0.5\nMEMORY=64\nOS=[KERNEL=\"" + guest.Kernel + "\"]\nRAW=[TYPE=kvm,DATA=\"<devices><bogus-device/></devices>\"]", false);
+            // ---- the host refuses to start a VM (its RAW data plugs it into a bridge the host does not have):
+            //      BOOT_FAILURE with libvirt's words, no domain left behind
+            var refused = await c.CallIntAsync("one.vm.allocate", "NAME=refused\nCPU=0.5\nMEMORY=64\nOS=[KERNEL=\"" + guest.Kernel + "\"]\n" +
+                "RAW=[TYPE=kvm,DATA=\"<devices><interface type='bridge'><source bridge='ecnobridge0'/></interface></devices>\"]", false);
             MarkOwned($"one-{refused}");
             var refusedVm = await WaitVmAsync(c, refused, Active, BootFailure, TimeSpan.FromSeconds(120), () => a.Output);
-            Assert.False(string.IsNullOrWhiteSpace(refusedVm.Element("USER_TEMPLATE")!.Element("ERROR")!.Value));
+            Assert.Contains("ecnobridge0", refusedVm.Element("USER_TEMPLATE")!.Element("ERROR")!.Value, StringComparison.Ordinal);
             Assert.DoesNotContain($"one-{refused}", Virsh("list", "--all", "--name"), StringComparison.Ordinal);
             await c.CallIntAsync("one.vm.recover", refused, 3);
 
