@@ -347,7 +347,8 @@ public sealed partial class Cloud
             .Where(vm => vm.State != VmState.DONE && vm.Template.Vectors("NIC").Any(n => SecGroupIds(n["SECURITY_GROUPS"]).Contains(sgId)))
             .Select(vm => vm.Id);
 
-    private static IEnumerable<int> SecGroupIds(string? list) =>
+    /// <summary>A SECURITY_GROUPS list ("0,101"): its ids, -1 for an entry that is not a number.</summary>
+    internal static IEnumerable<int> SecGroupIds(string? list) =>
         (list ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
             .Select(x => int.TryParse(x, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out var i) ? i : -1);
 

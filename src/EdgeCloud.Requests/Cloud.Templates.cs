@@ -114,9 +114,7 @@ public sealed partial class Cloud
             return id;
         }, ct);
 
-    private static IEnumerable<int> SecGroupsOf(Template t) =>
-        (t.Get("SECURITY_GROUPS") ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-            .Select(s => int.TryParse(s, out var v) ? v : -1);
+    private static IEnumerable<int> SecGroupsOf(Template t) => SecGroupIds(t.Get("SECURITY_GROUPS"));
 
     /// <summary>
     /// one.template.instantiate: the template merged with the extra template, a VM owned by the caller;

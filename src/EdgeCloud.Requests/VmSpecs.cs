@@ -116,8 +116,7 @@ public static partial class VmSpecs
         var net = netId >= 0 ? state.Get<VNet>(ObjectType.VNet, netId) : null;
         var nt = net?.Template;
         string Attr(string key) => n[key] ?? nt?.Get(key) ?? "";
-        var sgIds = (n["SECURITY_GROUPS"] ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-            .Select(s => int.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out var i) ? i : -1).Where(i => i >= 0).Distinct().ToList();
+        var sgIds = Cloud.SecGroupIds(n["SECURITY_GROUPS"]).Where(i => i >= 0).Distinct().ToList();
         var rules = new List<SecurityRuleSpec>();
         foreach (var sgId in sgIds)
         {
