@@ -100,8 +100,10 @@ public sealed class AgentFileServer : IAsyncDisposable
 }
 
 /// <summary>Pulls a migrating VM's files from the host it leaves, and re-bases its disks onto this host's cached images.</summary>
-public sealed class MigrationReceiver(HttpClient http, LocalDisks disks)
+public sealed class MigrationReceiver(LocalDisks disks)
 {
+    private readonly HttpClient _http = disks.Http ?? throw new ArgumentException("The disks have no HTTPS client to reach peers with.", nameof(disks));
+
     public async Task ReceiveAsync(VmSpec spec, Uri source, CancellationToken ct)
     {
         Directory.CreateDirectory(spec.VmDir);
@@ -122,7 +124,7 @@ public sealed class MigrationReceiver(HttpClient http, LocalDisks disks)
         var have = File.Exists(part) ? new FileInfo(part).Length : 0;
         using var req = new HttpRequestMessage(HttpMethod.Get, url);
         if (have > 0) req.Headers.Range = new System.Net.Http.Headers.RangeHeaderValue(have, null);
-        using var resp = await http.SendAsync(req, HttpCompletionOption.ResponseHeadersRead, ct).ConfigureAwait(false);
+        using var resp = await _http.SendAsync(req, HttpCompletionOption.ResponseHeadersRead, ct).ConfigureAwait(false);
         if (resp.StatusCode == HttpStatusCode.NotFound && !required) return;
         if (!resp.IsSuccessStatusCode) throw new HostDriverException($"Migration: {url} answered HTTP {(int)resp.StatusCode}: {(await resp.Content.ReadAsStringAsync(ct).ConfigureAwait(false)).Trim()}");
         var append = resp.StatusCode == HttpStatusCode.PartialContent;

@@ -11,6 +11,9 @@ namespace EdgeCloud.Agent;
 /// </summary>
 public sealed class LocalDisks(VmDiskPreparer preparer, ReplicaCache cache, QemuImg qemu, DiskSourceResolver resolve, HttpClient? http = null)
 {
+    /// <summary>The agent's HTTPS client (its certificate, trusting its front-end's CA): front-end, replica and peers.</summary>
+    public HttpClient? Http => http;
+
     /// <summary>The preparer for a VM: base images from the cluster's replica host when the spec names one, else from the front-end.</summary>
     private VmDiskPreparer For(VmSpec spec) =>
         spec.ImageReplica.Length > 0 && http is not null

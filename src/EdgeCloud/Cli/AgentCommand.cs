@@ -113,8 +113,7 @@ public static class HostDrivers
     /// <summary>An agent wired up: executor (storage, network, hypervisor, migrations from peers) and the stream service.</summary>
     public static AgentService Service(AgentIdentity identity, LocalState state, IHypervisor hv, IHostNetwork? network, AgentOptions options, LocalDisks disks, AgentFileServer files, ILogger logger)
     {
-        var peers = new HttpClient(identity.CreateHttpHandler()) { Timeout = Timeout.InfiniteTimeSpan };
-        var executor = new CommandExecutor(state, hv, network, disks, options, logger, new MigrationReceiver(peers, disks));
+        var executor = new CommandExecutor(state, hv, network, disks, options, logger, new MigrationReceiver(disks));
         return new AgentService(identity, state, executor, new HostFactsReader(options.DataDir), options, logger)
         {
             ExtraFacts = new Dictionary<string, string> { ["AGENT_ENDPOINT"] = files.Advertised.ToString().TrimEnd('/') },
