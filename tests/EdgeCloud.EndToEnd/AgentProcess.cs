@@ -1,5 +1,8 @@
 using System.Diagnostics;
 
+// These tests drive Linux hosts (processes, libvirt, signals).
+[assembly: System.Runtime.Versioning.SupportedOSPlatform("linux")]
+
 namespace EdgeCloud.EndToEnd;
 
 /// <summary>The <c>edgecloud agent</c> binary as a child process, as it runs on a host.</summary>

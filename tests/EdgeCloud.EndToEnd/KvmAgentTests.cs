@@ -44,7 +44,7 @@ public sealed class KvmAgentTests : IDisposable
     public async Task Vm_BootsOnTheAgentHost_AndObeysEveryAction_ThroughFrontendAndAgentRestarts()
     {
         HostPrerequisites.Require(Needs);
-        var guest = await TestGuest.GetAsync();
+        var guest = await TestGuestImage.GetAsync();
         var feDir = Path.Combine(_dir, "fe");
         var agentDir = Path.Combine(_dir, "agent");
         var port = FrontendProcess.FreePort();
@@ -76,8 +76,8 @@ public sealed class KvmAgentTests : IDisposable
             var console = Path.Combine(agentDir, "datastores", "0", vmId.ToString(CultureInfo.InvariantCulture), "console.log");
             MarkOwned($"one-{vmId}");
             await WaitVmAsync(c, vmId, Active, Running, TimeSpan.FromSeconds(120), () => a.Output);
-            await ForConsoleAsync(console, TestGuest.BootMarker, 1);
-            _out.WriteLine($"instantiate → {TestGuest.BootMarker}: {sw.Elapsed.TotalSeconds:0.0} s");
+            await ForConsoleAsync(console, TestGuestImage.BootMarker, 1);
+            _out.WriteLine($"instantiate → {TestGuestImage.BootMarker}: {sw.Elapsed.TotalSeconds:0.0} s");
             await ForConsoleAsync(console, "TESTGUEST-CONTEXT", 1);
             await ForConsoleAsync(console, @"TESTGUEST-NET eth0 172\.31\.240\.10/24", 1);
             var pid = QemuPid(vmId);
@@ -90,7 +90,7 @@ public sealed class KvmAgentTests : IDisposable
             await Wait.ForAsync(() => Task.FromResult(!Directory.Exists($"/proc/{pid}")), "QEMU gone after poweroff", TimeSpan.FromSeconds(30));
             await c.CallIntAsync("one.vm.action", "resume", vmId);
             await WaitVmAsync(c, vmId, Active, Running, TimeSpan.FromSeconds(120), () => a.Output);
-            await ForConsoleAsync(console, TestGuest.BootMarker, 1);
+            await ForConsoleAsync(console, TestGuestImage.BootMarker, 1);
             pid = QemuPid(vmId);
 
             // ---- suspend (memory saved to the checkpoint) / resume (restored, not rebooted)
@@ -98,16 +98,16 @@ public sealed class KvmAgentTests : IDisposable
             await WaitVmAsync(c, vmId, Suspended, -1, TimeSpan.FromSeconds(120), () => a.Output);
             Assert.False(Directory.Exists($"/proc/{pid}"), "QEMU stops while suspended");
             Assert.True(File.Exists(Path.Combine(Path.GetDirectoryName(console)!, "checkpoint")), "the memory checkpoint is on the host");
-            var bootsBefore = Count(console, TestGuest.BootMarker);
+            var bootsBefore = Count(console, TestGuestImage.BootMarker);
             await c.CallIntAsync("one.vm.action", "resume", vmId);
             await WaitVmAsync(c, vmId, Active, Running, TimeSpan.FromSeconds(120), () => a.Output);
             pid = QemuPid(vmId);
             Assert.True(Directory.Exists($"/proc/{pid}"));
 
             // ---- reboot (ACPI): the guest boots again in the same QEMU
-            var boots = Count(console, TestGuest.BootMarker);
+            var boots = Count(console, TestGuestImage.BootMarker);
             await c.CallIntAsync("one.vm.action", "reboot", vmId);
-            await ForConsoleAsync(console, TestGuest.BootMarker, boots + 1);
+            await ForConsoleAsync(console, TestGuestImage.BootMarker, boots + 1);
             await WaitVmAsync(c, vmId, Active, Running, TimeSpan.FromSeconds(60));
 
             // ---- disk attach (a new volatile disk) and NIC attach on the running guest
@@ -213,7 +213,7 @@ public sealed class KvmAgentTests : IDisposable
     public async Task ColdMigration_MovesTheVmsDisksAndMemoryToAnotherHost_AndTheOldHostForgetsIt()
     {
         HostPrerequisites.Require(Needs);
-        var guest = await TestGuest.GetAsync();
+        var guest = await TestGuestImage.GetAsync();
         await using var fe = await FrontendProcess.StartAsync(Path.Combine(_dir, "fe"), FrontendProcess.FreePort());
         using var c = fe.Client();
         var (hostA, tokenA) = await AddHostAsync(c, "host-a");
@@ -232,7 +232,7 @@ public sealed class KvmAgentTests : IDisposable
         MarkOwned($"one-{vmId}");
         await WaitVmAsync(c, vmId, Active, Running, TimeSpan.FromSeconds(120), Logs);
         var dirA = Path.Combine(_dir, "agent-a", "datastores", "0", vmId.ToString(CultureInfo.InvariantCulture));
-        await ForConsoleAsync(Path.Combine(dirA, "console.log"), TestGuest.BootMarker, 1);
+        await ForConsoleAsync(Path.Combine(dirA, "console.log"), TestGuestImage.BootMarker, 1);
 
         // Cold migration: saved on A, disks and memory pulled by B from A's agent, restored on B.
         await c.CallIntAsync("one.vm.migrate", vmId, hostB, false, false, -1, 0);
@@ -244,7 +244,7 @@ public sealed class KvmAgentTests : IDisposable
         Assert.Contains(Path.Combine(_dir, "agent-b", "cache"), Run("qemu-img", "info", "-U", Path.Combine(dirB, "disk.0")), StringComparison.Ordinal);
         // Restored from memory, not booted again: no boot marker on B's console.
         Assert.True(Directory.Exists($"/proc/{QemuPid(vmId)}"));
-        Assert.DoesNotContain(TestGuest.BootMarker, File.Exists(Path.Combine(dirB, "console.log")) ? File.ReadAllText(Path.Combine(dirB, "console.log")) : "", StringComparison.Ordinal);
+        Assert.DoesNotContain(TestGuestImage.BootMarker, File.Exists(Path.Combine(dirB, "console.log")) ? File.ReadAllText(Path.Combine(dirB, "console.log")) : "", StringComparison.Ordinal);
         // Host A forgot the VM: its files and its local state are gone.
         await Wait.ForAsync(() => Task.FromResult(!Directory.Exists(dirA)), "host A removes the VM's directory", TimeSpan.FromSeconds(30));
         Assert.False(File.Exists(Path.Combine(_dir, "agent-a", "vms", $"{vmId}.json")));

@@ -7,8 +7,6 @@ using EdgeCloud.Testing;
 
 namespace EdgeCloud.Hypervisor.Tests;
 
-/// <summary>The tiny test guest built by the repo's scripts/build-test-guest.sh (cached under the temp dir).</summary>
-public sealed record TestGuest(string Kernel, string Initrd, string Disk, string Cmdline);
 
 /// <summary>Shared set-up of the host tests: libvirtd answering, the test guest built, commands, polling.</summary>
 internal static class TestHost
@@ -16,40 +14,11 @@ internal static class TestHost
     public static readonly CommandRunner Run = new() { DefaultTimeout = TimeSpan.FromSeconds(120) };
 
     private static readonly Lazy<Task> Libvirt = new(() => new LibvirtDaemon().EnsureRunningAsync(CancellationToken.None));
-    private static readonly Lazy<Task<TestGuest>> Guest = new(BuildGuestAsync);
 
     public static Task EnsureLibvirtAsync() => Libvirt.Value;
 
-    public static Task<TestGuest> GuestAsync() => Guest.Value;
-
-    /// <summary>The repository's root: the first parent of the test binaries holding scripts/build-test-guest.sh.</summary>
-    public static string RepoRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "scripts", "build-test-guest.sh"))) return dir.FullName;
-        }
-        throw new InvalidOperationException("scripts/build-test-guest.sh not found above " + AppContext.BaseDirectory);
-    }
-
-    private static async Task<TestGuest> BuildGuestAsync()
-    {
-        var script = Path.Combine(RepoRoot(), "scripts", "build-test-guest.sh");
-        var cache = Path.Combine(Path.GetTempPath(), "edgecloud-testguest");
-        var output = await Run.CheckedAsync("bash", [script, cache], CancellationToken.None, TimeSpan.FromMinutes(5));
-        var env = new Dictionary<string, string>();
-        foreach (var line in output.Split('\n'))
-        {
-            var eq = line.IndexOf('=');
-            if (eq <= 0) continue;
-            var v = line[(eq + 1)..].Trim();
-            if (v.Length >= 2 && v[0] == '\'' && v[^1] == '\'') v = v[1..^1];
-            env[line[..eq]] = v;
-        }
-        // qemu runs as libvirt-qemu: it must reach the guest files.
-        File.SetUnixFileMode(cache, (UnixFileMode)0b111_101_101);
-        return new TestGuest(env["TG_KERNEL"], env["TG_INITRD"], env["TG_DISK"], env["TG_CMDLINE"]);
-    }
+    /// <summary>The tiny test guest (scripts/build-test-guest.sh, built once per run).</summary>
+    public static Task<TestGuestImage> GuestAsync() => TestGuestImage.GetAsync();
 
     /// <summary>A fresh directory under the temp dir that the QEMU user can enter (0755), removed by the caller.</summary>
     public static string NewVmDir(string name)
