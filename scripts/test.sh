@@ -49,6 +49,11 @@ for f in files:
     passed += int(c.get("passed", 0))
     failed += int(c.get("failed", 0)) + int(c.get("error", 0)) + int(c.get("timeout", 0)) + int(c.get("aborted", 0))
     skipped += int(c.get("notExecuted", 0))
+    # Name each failed test with the first line of its message, so the end of the log says what broke.
+    for r in ET.parse(f).getroot().iterfind(".//t:UnitTestResult", ns):
+        if r.get("outcome") in ("Failed", "Error", "Timeout", "Aborted"):
+            msg = r.findtext("t:Output/t:ErrorInfo/t:Message", default="", namespaces=ns).strip().splitlines()
+            print(f"FAILED {r.get('testName')}: {msg[0][:300] if msg else ''}")
 if not files:
     print("no test results found", file=sys.stderr)
     failed += 1
