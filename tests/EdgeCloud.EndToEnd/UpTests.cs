@@ -187,7 +187,12 @@ public sealed class ProcessHandle : IAsyncDisposable
 
     public static ProcessHandle Start(string file, IEnumerable<string> args)
     {
-        var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        // Through `env --default-signal=INT`: a test run started in the background by a shell without job
+        // control (as CI runners do) inherits SIGINT ignored, and an ignored signal stays ignored across exec,
+        // so the child would never see the Ctrl-C this handle sends. A terminal's Ctrl-C has no such problem.
+        var psi = new ProcessStartInfo("env") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        psi.ArgumentList.Add("--default-signal=INT");
+        psi.ArgumentList.Add(file);
         foreach (var a in args) psi.ArgumentList.Add(a);
         var h = new ProcessHandle(Process.Start(psi)!);
         h._process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (h._output) h._output.Add(e.Data); };
