@@ -27,7 +27,7 @@ public sealed partial class RaftTests : IDisposable
     /// Allocates template NAME through <paramref name="server"/>, moving to the next server on any failure.
     /// A retry of a write that did commit finds its name taken and takes that id: each logical write lands once.
     /// </summary>
-    private static async Task<int> AllocateWithRetryAsync(RaftCluster cluster, int server, string name, CancellationToken ct)
+    internal static async Task<int> AllocateWithRetryAsync(RaftCluster cluster, int server, string name, CancellationToken ct)
     {
         for (var attempt = 0; ; attempt++)
         {
