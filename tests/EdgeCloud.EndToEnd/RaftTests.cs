@@ -43,12 +43,16 @@ public sealed partial class RaftTests : IDisposable
             {
                 return int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture);
             }
-            catch (OneException)
+            catch (OneException ex)
             {
+                LastRetryReason = $"server {id}: {ex.Message}";
                 await Task.Delay(50, ct);
             }
         }
     }
+
+    /// <summary>Why the last write in <see cref="AllocateWithRetryAsync"/> was retried (for failure messages).</summary>
+    internal static string LastRetryReason { get; private set; } = "";
 
     [GeneratedRegex(@"NAME is already taken by template (\d+)")]
     private static partial Regex TakenRegex();

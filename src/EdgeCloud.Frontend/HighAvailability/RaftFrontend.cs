@@ -125,8 +125,9 @@ public sealed class RaftFrontend : IWriteForwarder, IZoneServers, IAsyncDisposab
 
     /// <summary>
     /// Zone 0's SERVER_POOL: every server with its stable id, name, XML-RPC endpoint and Raft address. The first
-    /// leader records the --peers list (ids by position); later leaders only refresh endpoints they learn, and
-    /// record a member the membership has but the list lacks (an addserver cut short by a leader change).
+    /// leader records the --peers list (ids by position); later leaders refresh endpoints they learn, record a
+    /// member the membership has but the list lacks (an addserver cut short by a leader change), and drop a server
+    /// the membership lost (a leader that deleted itself steps down before it can write the list).
     /// </summary>
     private async Task RecordServersAsync(Cloud cloud)
     {
@@ -141,6 +142,8 @@ public sealed class RaftFrontend : IWriteForwarder, IZoneServers, IAsyncDisposab
             for (var i = 0; i < servers.Count; i++)
                 if (endpoints.TryGetValue(servers[i].Id, out var e) && e != servers[i].Endpoint) servers[i] = servers[i] with { Endpoint = e };
                 else if (servers[i].Endpoint.Length == 0) servers[i] = servers[i] with { Endpoint = $"raft://{servers[i].Raft}" };
+            // A server the membership no longer has (a leader that deleted itself could not record it).
+            if (members.Count > 0) servers.RemoveAll(s => !members.Any(m => Same(s.Raft, m)));
             foreach (var m in members)
             {
                 if (servers.Any(s => Same(s.Raft, m))) continue;
@@ -235,7 +238,13 @@ public sealed class RaftFrontend : IWriteForwarder, IZoneServers, IAsyncDisposab
         {
             using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct, _stop.Token);
             cts.CancelAfter(TimeSpan.FromSeconds(60));
-            added = await _node.AddMemberAsync(raft, cts.Token).ConfigureAwait(false);
+            // The catch-up fails at once while the new server is not listening yet (still starting): try again, bounded.
+            while (!(added = await _node.AddMemberAsync(raft, cts.Token).ConfigureAwait(false)) && !_node.Members.Contains(raft))
+            {
+                _logger.LogInformation("Raft server {Raft} could not be brought up to date yet; trying again", raft);
+                await Task.Delay(TimeSpan.FromSeconds(1), cts.Token).ConfigureAwait(false);
+            }
+            added |= _node.Members.Contains(raft);
         }
         catch (OperationCanceledException) when (!ct.IsCancellationRequested)
         {
