@@ -120,4 +120,50 @@ public sealed partial class RaftMembershipTests : IDisposable
         Assert.NotEqual(3, (await cluster.RaftStatusAsync(leader))?.State ?? 0);
         Assert.True(await RaftTests.AllocateWithRetryAsync(cluster, members[0], "after-restart", CancellationToken.None) > 0);
     }
+    /// <summary>
+    /// Pre-vote: a follower frozen (SIGSTOP: a partition that keeps its sockets) misses many election timeouts while
+    /// writes go on through the leader; thawed, it rejoins as a follower without an election — the leader and the
+    /// term (one.zone.raftstatus) are those from before, and no write was refused meanwhile.
+    /// </summary>
+    [Fact]
+    public async Task PartitionedFollowerRejoins_WithoutDeposingTheLeader()
+    {
+        await using var cluster = await RaftCluster.StartAsync(Path.Combine(_dir, "p"));
+        var leader = await cluster.LeaderAsync();
+        var follower = (leader + 1) % 3;
+        await RaftTests.AllocateWithRetryAsync(cluster, leader, "before", CancellationToken.None);
+        var before = (await cluster.RaftStatusAsync(leader))!.Value;
+        Assert.Equal(before.Term, (await Wait.ForAsync(() => cluster.RaftStatusAsync(follower), s => s?.Term == before.Term, "the follower to be in the leader's term"))!.Value.Term);
+
+        cluster.Servers[follower]!.Pause();
+        try
+        {
+            // Election timeouts are 300-600 ms: while the follower is frozen for 3 s it misses five or more. Writes
+            // go through the leader meanwhile (two of three servers are a majority) and none is refused.
+            using var c = cluster.Client(leader);
+            var partition = Task.Delay(TimeSpan.FromSeconds(3));
+            var written = 0;
+            while (!partition.IsCompleted)
+            {
+                await c.CallIntAsync("one.template.allocate", $"NAME=\"during-{written}\"\nCPU=1\nMEMORY=64");
+                written++;
+            }
+            Assert.True(written > 0);
+        }
+        finally
+        {
+            cluster.Servers[follower]!.Resume();
+        }
+
+        // The thawed follower catches up as a follower of the same leader, in the same term.
+        await Wait.ForAsync(() => cluster.RaftStatusAsync(follower), s => s is { State: 2 } && s.Value.Commit >= before.Commit, "the thawed server to answer as a follower");
+        using (var c = cluster.Client(follower))
+            Assert.True(await c.CallIntAsync("one.template.allocate", "NAME=\"after\"\nCPU=1\nMEMORY=64") > 0); // forwarded to the leader
+        var leaderAfter = (await cluster.RaftStatusAsync(leader))!.Value;
+        var followerAfter = (await cluster.RaftStatusAsync(follower))!.Value;
+        Assert.Equal(3, leaderAfter.State);
+        Assert.Equal(before.Term, leaderAfter.Term);
+        Assert.Equal(before.Term, followerAfter.Term);
+        Assert.Equal(leader, await cluster.LeaderAsync());
+    }
 }
