@@ -33,7 +33,7 @@ public sealed class AgentService(AgentIdentity identity, LocalState state, Comma
         var delay = TimeSpan.FromMilliseconds(250);
         while (!ct.IsCancellationRequested)
         {
-            var started = DateTimeOffset.UtcNow;
+            var started = System.Diagnostics.Stopwatch.GetTimestamp(); // monotonic: a clock step must not change the backoff
             try
             {
                 await SessionAsync(ct).ConfigureAwait(false);
@@ -50,7 +50,7 @@ public sealed class AgentService(AgentIdentity identity, LocalState state, Comma
             {
                 Connected = false;
             }
-            if (DateTimeOffset.UtcNow - started > TimeSpan.FromSeconds(30)) delay = TimeSpan.FromMilliseconds(250); // it was up a while: retry fast
+            if (System.Diagnostics.Stopwatch.GetElapsedTime(started) > TimeSpan.FromSeconds(30)) delay = TimeSpan.FromMilliseconds(250); // it was up a while: retry fast
             try { await Task.Delay(delay, ct).ConfigureAwait(false); }
             catch (OperationCanceledException) { return; }
             delay = TimeSpan.FromMilliseconds(Math.Min(options.MaxReconnectDelay * 1000, delay.TotalMilliseconds * 2));

@@ -80,8 +80,14 @@ public sealed record FrontendOptions
     /// <summary>This server's Raft address, HOST:PORT (one of <see cref="Peers"/>). Empty: a stand-alone front-end.</summary>
     public string Raft { get; init; } = "";
 
-    /// <summary>Every server's Raft address, comma-separated, the same list in the same order on every server; ids are positions (0, 1, 2...).</summary>
+    /// <summary>
+    /// Every server's Raft address, comma-separated, the same list in the same order on every server; ids are positions (0, 1, 2...).
+    /// Read on the first start only: later the persisted membership (changed by one.zone.addserver / delserver) rules.
+    /// </summary>
     public string Peers { get; init; } = "";
+
+    /// <summary>This server joins a running cluster: it waits, as a standby, until the leader adds it (one.zone.addserver).</summary>
+    public bool RaftJoin { get; init; }
 
     /// <summary>Raft election timeout, lower bound in milliseconds (a follower that hears no leader this long starts a pre-vote).</summary>
     public int RaftElectionTimeoutMin { get; init; } = 300;

@@ -1,4 +1,5 @@
 using System.Net;
+using DotNext.Net;
 using DotNext.Net.Cluster;
 using DotNext.Net.Cluster.Consensus.Raft;
 using DotNext.Net.Cluster.Consensus.Raft.Membership;
@@ -20,10 +21,12 @@ namespace EdgeCloud.Raft;
 public sealed class RaftNode : IChangeLog, ILeadership, IAsyncDisposable
 {
     private const string XmlRpcKey = "xmlrpc";
+    private const string AgentKey = "agent";
     private readonly RaftSettings _settings;
     private readonly RaftCluster _cluster;
     private readonly WriteAheadLog _wal;
     private readonly CloudStateMachine _machine;
+    private readonly MemberStorage _members;
     private readonly ILogger _logger;
     private readonly Lock _gate = new();
     private bool _isLeader;
@@ -32,14 +35,16 @@ public sealed class RaftNode : IChangeLog, ILeadership, IAsyncDisposable
     private volatile string? _pendingSecret;
     private int _disposed;
 
-    private RaftNode(RaftSettings settings, RaftCluster cluster, WriteAheadLog wal, CloudStateMachine machine, ILogger logger)
+    private RaftNode(RaftSettings settings, RaftCluster cluster, WriteAheadLog wal, CloudStateMachine machine, MemberStorage members, ILogger logger)
     {
         _settings = settings;
         _cluster = cluster;
         _wal = wal;
         _machine = machine;
+        _members = members;
         _logger = logger;
         _cluster.LeaderChanged += (_, leader) => OnLeaderChanged(leader);
+        _members.ConfigurationChanged += OnMembershipChangedAsync;
         _machine.SecretKnown += s => SecretKnown?.Invoke(s);
     }
 
@@ -59,7 +64,8 @@ public sealed class RaftNode : IChangeLog, ILeadership, IAsyncDisposable
         get { lock (_gate) return _isLeader; }
     }
 
-    public int ServerId => _settings.SelfId;
+    /// <summary>This server's id in the zone (SERVER_POOL), or -1 while a joining server is not added yet.</summary>
+    public int ServerId => IdOf(_settings.Self);
 
     /// <summary>This server won the last election (it may still be catching up before <see cref="IsLeader"/>).</summary>
     public bool LeaderIsLocal => !_cluster.LeadershipToken.IsCancellationRequested;
@@ -85,6 +91,11 @@ public sealed class RaftNode : IChangeLog, ILeadership, IAsyncDisposable
                 "The data directory holds a stand-alone front-end's database but no Raft log: a Raft server starts on an empty data directory (or on its own earlier Raft data).");
         }
 
+        // The membership, persisted in DATA/raft/members: seeded from --peers on the very first start, changed by
+        // configuration entries of the log (one.zone.addserver / delserver) from then on.
+        var members = new MemberStorage(Path.Combine(settings.Directory, "members"));
+        var current = await members.LoadOrSeedAsync(settings.Join ? [] : settings.Peers, ct).ConfigureAwait(false);
+        var isMember = current.Contains(settings.Self);
         var config = new RaftCluster.TcpConfiguration(settings.Self)
         {
             LowerElectionTimeout = settings.ElectionTimeoutMinMs,
@@ -94,17 +105,16 @@ public sealed class RaftNode : IChangeLog, ILeadership, IAsyncDisposable
             ConnectTimeout = TimeSpan.FromMilliseconds(Math.Max(50, settings.ElectionTimeoutMinMs / 3)),
             TransmissionBlockSize = 64 * 1024,
             ColdStart = false,
+            // A server outside the membership (joining, or removed) neither votes nor stands for election.
+            Standby = !isMember,
             LoggerFactory = loggers,
-            ConfigurationStorage = null, // static membership: the --peers list
+            ConfigurationStorage = members,
         };
         config.Metadata[XmlRpcKey] = settings.XmlRpcEndpoint;
-        if (config.ConfigurationStorage is not InMemoryClusterConfigurationStorage<EndPoint> membership)
-            throw new InvalidOperationException("The Raft library did not create its in-memory membership storage.");
-        var builder = membership.CreateInitialConfigurationBuilder();
-        foreach (var peer in settings.Peers) builder.Add(peer);
-        builder.Build();
+        if (settings.AgentEndpoint is { Length: > 0 } agent) config.Metadata[AgentKey] = agent;
         var cluster = new RaftCluster(config) { AuditTrail = wal };
-        return new RaftNode(settings, cluster, wal, machine, logger);
+        logger.LogInformation("Raft membership: {Members}{Standby}", string.Join(",", current), isMember ? "" : " (this server is not a member: standby until the leader adds it)");
+        return new RaftNode(settings, cluster, wal, machine, members, logger);
     }
 
     /// <summary>Publishes applied entries to <paramref name="bus"/>, replays the committed log and joins the cluster.</summary>
@@ -114,7 +124,7 @@ public sealed class RaftNode : IChangeLog, ILeadership, IAsyncDisposable
         _machine.AttachBus(bus);
         await _cluster.StartAsync(ct).ConfigureAwait(false);
         _logger.LogInformation("Raft server {Id} at {Address} started ({Peers} servers, log index {Index}, commit {Commit})",
-            _settings.SelfId, _settings.Self, _settings.Peers.Count, _wal.LastEntryIndex, _wal.LastCommittedEntryIndex);
+            ServerId, _settings.Self, _cluster.Members.Count, _wal.LastEntryIndex, _wal.LastCommittedEntryIndex);
     }
 
     /// <summary>Set before the bootstrap command runs on the leader: the entry that creates oneadmin carries the password.</summary>
@@ -234,7 +244,82 @@ public sealed class RaftNode : IChangeLog, ILeadership, IAsyncDisposable
         catch (Exception ex) { _logger.LogError(ex, "A leadership observer failed"); }
     }
 
-    private int IdOf(EndPoint ep) => ep is IPEndPoint ip ? _settings.Peers.ToList().FindIndex(p => p.Equals(ip)) : -1;
+    /// <summary>
+    /// The zone's servers as the replicated state records them (zone 0's SERVER_POOL, with each one's Raft address);
+    /// before the first leader recorded them, the --peers list with ids by position.
+    /// </summary>
+    public IReadOnlyList<ZoneServer> Servers()
+    {
+        var recorded = _machine.Applied.Get<Zone>(ObjectType.Zone, 0)?.Servers;
+        if (recorded is { Count: > 0 } && recorded.All(s => s.Raft.Length > 0)) return recorded;
+        return [.. _settings.Peers.Select((p, i) => new ZoneServer(i, $"server-{i}", "") { Raft = p.ToString() })];
+    }
+
+    /// <summary>The server id of a Raft address (-1 when no recorded server has it).</summary>
+    public int IdOf(EndPoint ep)
+    {
+        if (ep is not IPEndPoint ip) return -1;
+        foreach (var s in Servers())
+            if (TryParse(s.Raft) is { } a && a.Equals(ip)) return s.Id;
+        return -1;
+    }
+
+    private static IPEndPoint? TryParse(string raft)
+    {
+        try { return raft.Length == 0 ? null : RaftSettings.ParseEndPoint(raft); }
+        catch (ArgumentException) { return null; }
+    }
+
+    /// <summary>The Raft addresses of the current membership (as this server knows it).</summary>
+    public IReadOnlyList<EndPoint> Members => [.. _cluster.Members.Select(m => m.EndPoint)];
+
+    /// <summary>
+    /// Adds a server to the membership (leader only): the library first brings its log up to date (by snapshot when the
+    /// log it misses was compacted), then commits the new configuration; from then on it votes and counts in the quorum.
+    /// </summary>
+    public async Task<bool> AddMemberAsync(IPEndPoint address, CancellationToken ct)
+    {
+        lock (_gate) if (!_isLeader) throw NotLeader();
+        return await _cluster.AddMemberAsync(address, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>Removes a server from the membership (leader only). The removed server turns standby: it stops taking part.</summary>
+    public async Task<bool> RemoveMemberAsync(IPEndPoint address, CancellationToken ct)
+    {
+        lock (_gate) if (!_isLeader) throw NotLeader();
+        return await _cluster.RemoveMemberAsync(address, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>Gives up the leadership (an election follows among the others).</summary>
+    public async Task ResignAsync(CancellationToken ct) => await ((ICluster)_cluster).ResignAsync(ct).ConfigureAwait(false);
+
+    /// <summary>A committed membership change: a server added takes part (votes), a server removed becomes a standby.</summary>
+    private ValueTask OnMembershipChangedAsync(IClusterConfiguration<EndPoint> configuration, CancellationToken token)
+    {
+        var member = configuration.Members.Contains(_settings.Self);
+        _logger.LogInformation("Raft membership changed: {Members}", string.Join(",", configuration.Members));
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                if (member && _cluster.Standby)
+                {
+                    await _cluster.RevertToNormalModeAsync(CancellationToken.None).ConfigureAwait(false);
+                    _logger.LogInformation("This server was added to the zone's Raft cluster: it now votes and may lead");
+                }
+                else if (!member && !_cluster.Standby && configuration.Members.Count > 0)
+                {
+                    await _cluster.EnableStandbyModeAsync(CancellationToken.None).ConfigureAwait(false);
+                    _logger.LogInformation("This server was removed from the zone's Raft cluster: it no longer takes part");
+                }
+            }
+            catch (Exception ex) when (ex is InvalidOperationException or OperationCanceledException or ObjectDisposedException)
+            {
+                _logger.LogWarning("Could not follow the membership change: {Reason}", ex.Message);
+            }
+        }, CancellationToken.None);
+        return ValueTask.CompletedTask;
+    }
 
     /// <summary>The XML-RPC endpoint of the current leader (null when no leader is known or it cannot be asked).</summary>
     public async Task<string?> LeaderEndpointAsync(CancellationToken ct)
@@ -254,9 +339,36 @@ public sealed class RaftNode : IChangeLog, ILeadership, IAsyncDisposable
     }
 
     /// <summary>XML-RPC endpoints by server id, as far as they are known (a server tells its own in its Raft metadata).</summary>
-    public async Task<IReadOnlyDictionary<int, string>> EndpointsAsync(CancellationToken ct)
+    public async Task<IReadOnlyDictionary<int, string>> EndpointsAsync(CancellationToken ct) =>
+        await MetadataAsync(XmlRpcKey, _settings.XmlRpcEndpoint, ct).ConfigureAwait(false);
+
+    /// <summary>Host agents' endpoints (https://HOST:PORT) by server id, as far as they are known.</summary>
+    public async Task<IReadOnlyDictionary<int, string>> AgentEndpointsAsync(CancellationToken ct) =>
+        await MetadataAsync(AgentKey, _settings.AgentEndpoint, ct).ConfigureAwait(false);
+
+    /// <summary>The current leader's agent endpoint (null when no leader is known or it cannot be asked).</summary>
+    public async Task<string?> LeaderAgentEndpointAsync(CancellationToken ct)
     {
-        var result = new Dictionary<int, string> { [_settings.SelfId] = _settings.XmlRpcEndpoint };
+        var leader = _cluster.Leader;
+        if (leader is null) return null;
+        if (!leader.IsRemote) return _settings.AgentEndpoint;
+        try
+        {
+            using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            cts.CancelAfter(TimeSpan.FromSeconds(2));
+            var meta = await leader.GetMetadataAsync(false, cts.Token).ConfigureAwait(false);
+            return meta.TryGetValue(AgentKey, out var e) ? e : null;
+        }
+        catch (Exception ex) when (ex is MemberUnavailableException or OperationCanceledException or IOException or InvalidOperationException)
+        {
+            return null;
+        }
+    }
+
+    private async Task<IReadOnlyDictionary<int, string>> MetadataAsync(string key, string? own, CancellationToken ct)
+    {
+        var result = new Dictionary<int, string>();
+        if (own is { Length: > 0 } && ServerId is var self and >= 0) result[self] = own;
         foreach (var m in _cluster.Members)
         {
             if (!m.IsRemote) continue;
@@ -267,7 +379,7 @@ public sealed class RaftNode : IChangeLog, ILeadership, IAsyncDisposable
                 using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
                 cts.CancelAfter(TimeSpan.FromSeconds(2));
                 var meta = await m.GetMetadataAsync(false, cts.Token).ConfigureAwait(false);
-                if (meta.TryGetValue(XmlRpcKey, out var e)) result[id] = e;
+                if (meta.TryGetValue(key, out var e)) result[id] = e;
             }
             catch (Exception ex) when (ex is MemberUnavailableException or OperationCanceledException or IOException or InvalidOperationException)
             {
@@ -283,13 +395,14 @@ public sealed class RaftNode : IChangeLog, ILeadership, IAsyncDisposable
         var state = !_cluster.LeadershipToken.IsCancellationRequested ? RaftStatus.Leader : leader is not null ? RaftStatus.Follower : RaftStatus.Candidate;
         var votedFor = -1;
         IPersistentState ps = _wal;
-        for (var i = 0; i < _settings.Peers.Count; i++)
+        foreach (var server in Servers())
         {
-            var id = ClusterMemberId.FromEndPoint(_settings.Peers[i]);
-            if (ps.IsVotedFor(in id)) { votedFor = i; break; }
+            if (TryParse(server.Raft) is not { } ep) continue;
+            var id = ClusterMemberId.FromEndPoint(ep);
+            if (ps.IsVotedFor(in id)) { votedFor = server.Id; break; }
         }
         return new RaftStatus(
-            ServerId: _settings.SelfId,
+            ServerId: ServerId,
             State: state,
             Term: _cluster.Term,
             VotedFor: votedFor,
@@ -305,8 +418,11 @@ public sealed class RaftNode : IChangeLog, ILeadership, IAsyncDisposable
         var self = Status();
         var leaderId = _cluster.Leader is { } l ? IdOf(l.EndPoint) : -1;
         var result = new Dictionary<int, RaftStatus>();
-        for (var i = 0; i < _settings.Peers.Count; i++)
+        foreach (var s in Servers())
+        {
+            var i = s.Id;
             result[i] = i == self.ServerId ? self : new RaftStatus(i, i == leaderId ? RaftStatus.Leader : RaftStatus.Follower, self.Term, -1, self.Commit, -1, self.Term, -1);
+        }
         return result;
     }
 
@@ -325,5 +441,44 @@ public sealed class RaftNode : IChangeLog, ILeadership, IAsyncDisposable
         _cluster.Dispose();
         await _wal.DisposeAsync().ConfigureAwait(false);
         await _machine.DisposeAsync().ConfigureAwait(false);
+        _members.Dispose();
+    }
+}
+
+/// <summary>
+/// The Raft membership on disk (DATA/raft/members): the library saves every configuration it applies here, with
+/// its version, so a restart of every server keeps the membership. Addresses in the library's own binary form.
+/// </summary>
+internal sealed class MemberStorage(string file) : PersistentClusterConfigurationStorage<EndPoint>(file)
+{
+    private readonly string _file = file;
+
+    protected override void Encode(EndPoint address, ref DotNext.Buffers.BufferWriterSlim<byte> writer) => writer.WriteEndPoint(address);
+
+    protected override EndPoint Decode(ref DotNext.Buffers.SequenceReader reader) => reader.ReadEndPoint();
+
+    /// <summary>The persisted membership; on the very first start (no file yet) <paramref name="initial"/> is written as version 0.</summary>
+    public async Task<IReadOnlySet<EndPoint>> LoadOrSeedAsync(IReadOnlyList<IPEndPoint> initial, CancellationToken ct)
+    {
+        if (!File.Exists(_file) && initial.Count > 0)
+        {
+            using var seed = new InMemorySeed();
+            var builder = seed.CreateInitialConfigurationBuilder();
+            foreach (var p in initial) builder.Add(p);
+            builder.Build();
+            var (configuration, _) = await ((IClusterConfigurationStorage)seed).LoadConfigurationAsync(ct).ConfigureAwait(false);
+            await ((IClusterConfigurationStorage)this).SaveConfigurationAsync(configuration, 0L, ct).ConfigureAwait(false);
+        }
+        if (!File.Exists(_file)) return new HashSet<EndPoint>();
+        var loaded = await ((IClusterConfigurationStorage<EndPoint>)this).LoadConfigurationAsync(ct).ConfigureAwait(false);
+        return loaded.Members;
+    }
+
+    /// <summary>Only serialises the --peers list in the library's format for <see cref="LoadOrSeedAsync"/>.</summary>
+    private sealed class InMemorySeed : InMemoryClusterConfigurationStorage<EndPoint>
+    {
+        protected override void Encode(EndPoint address, ref DotNext.Buffers.BufferWriterSlim<byte> writer) => writer.WriteEndPoint(address);
+
+        protected override EndPoint Decode(ref DotNext.Buffers.SequenceReader reader) => reader.ReadEndPoint();
     }
 }

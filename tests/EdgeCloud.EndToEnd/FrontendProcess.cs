@@ -97,6 +97,19 @@ public sealed class FrontendProcess : IAsyncDisposable
     }
 
     /// <summary>SIGKILL: no chance to flush or stop cleanly.</summary>
+    /// <summary>Freezes the process (SIGSTOP): it holds its sockets but answers nothing, as a partitioned server.</summary>
+    public void Pause() => Signal("STOP");
+
+    /// <summary>Thaws a <see cref="Pause"/>d process (SIGCONT).</summary>
+    public void Resume() => Signal("CONT");
+
+    private void Signal(string name)
+    {
+        using var kill = Process.Start(new ProcessStartInfo("kill", ["-" + name, Pid.ToString(System.Globalization.CultureInfo.InvariantCulture)]) { UseShellExecute = false })!;
+        kill.WaitForExit();
+        if (kill.ExitCode != 0) throw new InvalidOperationException($"kill -{name} {Pid} failed with {kill.ExitCode}");
+    }
+
     public void Kill9()
     {
         _process.Kill(entireProcessTree: true);

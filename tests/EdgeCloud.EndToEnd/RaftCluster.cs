@@ -11,11 +11,13 @@ public sealed partial class RaftCluster : IAsyncDisposable
     private readonly string _root;
     private readonly string[] _extra;
 
-    private RaftCluster(string root, int[] ports, int[] raftPorts, string[] extra)
+    private RaftCluster(string root, int[] ports, int[] raftPorts, int initial, string[] extra)
     {
         _root = root;
         Ports = ports;
         RaftPorts = raftPorts;
+        AgentPorts = [.. ports.Select(_ => FrontendProcess.FreePort())];
+        Initial = initial;
         _extra = extra;
         Servers = new FrontendProcess?[ports.Length];
     }
@@ -23,26 +25,43 @@ public sealed partial class RaftCluster : IAsyncDisposable
     public int[] Ports { get; }
     public int[] RaftPorts { get; }
 
+    /// <summary>Each server's host agents' port (the same across its restarts).</summary>
+    public int[] AgentPorts { get; }
+
+    /// <summary>Servers 0..Initial-1 form the cluster (--peers); the others are spares that start with --join.</summary>
+    public int Initial { get; }
+
+    public string AgentUrl(int id) => $"https://127.0.0.1:{AgentPorts[id]}";
+
     /// <summary>The running processes by server id (null while a server is stopped).</summary>
     public FrontendProcess?[] Servers { get; }
 
-    public string Peers => string.Join(',', RaftPorts.Select(p => $"127.0.0.1:{p}"));
+    public string Peers => string.Join(',', RaftPorts.Take(Initial).Select(p => $"127.0.0.1:{p}"));
 
     public string DataDir(int id) => Path.Combine(_root, $"server{id}");
 
     /// <summary>Starts every server and waits until they all answer with the same replicated credentials.</summary>
-    public static async Task<RaftCluster> StartAsync(string root, int servers = 3, params string[] extra)
+    public static Task<RaftCluster> StartAsync(string root, int servers = 3, params string[] extra) => StartAsync(root, servers, 0, extra);
+
+    /// <summary>Starts <paramref name="servers"/> servers; <paramref name="spares"/> more get ports and data directories for <see cref="Launch"/> with --join.</summary>
+    public static async Task<RaftCluster> StartAsync(string root, int servers, int spares, params string[] extra)
     {
-        var ports = Enumerable.Range(0, servers).Select(_ => FrontendProcess.FreePort()).ToArray();
-        var raftPorts = Enumerable.Range(0, servers).Select(_ => FrontendProcess.FreePort()).ToArray();
-        var c = new RaftCluster(root, ports, raftPorts, extra);
+        var ports = Enumerable.Range(0, servers + spares).Select(_ => FrontendProcess.FreePort()).ToArray();
+        var raftPorts = Enumerable.Range(0, servers + spares).Select(_ => FrontendProcess.FreePort()).ToArray();
+        var c = new RaftCluster(root, ports, raftPorts, servers, extra);
         for (var i = 0; i < servers; i++) c.Launch(i);
         await c.WaitAllAnswerAsync().ConfigureAwait(false);
         return c;
     }
 
+    /// <summary>Starts server <paramref name="id"/> (a spare with --join: it waits until the leader adds it).</summary>
     public void Launch(int id) =>
-        Servers[id] = FrontendProcess.Launch(DataDir(id), Ports[id], ["--raft", $"127.0.0.1:{RaftPorts[id]}", "--peers", Peers, .. _extra]);
+        Servers[id] = FrontendProcess.Launch(DataDir(id), Ports[id],
+            ["--raft", $"127.0.0.1:{RaftPorts[id]}", "--peers", Peers, "--agent-port", AgentPorts[id].ToString(CultureInfo.InvariantCulture), .. id >= Initial ? ["--join"] : Array.Empty<string>(), .. _extra]);
+
+    /// <summary>one.zone.addserver's template for spare <paramref name="id"/>.</summary>
+    public string ServerTemplate(int id) =>
+        $"SERVER=[NAME=\"server-{id}\", ENDPOINT=\"http://127.0.0.1:{Ports[id]}/RPC2\", RAFT_ENDPOINT=\"127.0.0.1:{RaftPorts[id]}\"]";
 
     public OneClient Client(int id, TimeSpan? timeout = null) =>
         new(new Uri($"http://127.0.0.1:{Ports[id]}/RPC2"), Session, options: new OneClientOptions { Timeout = timeout ?? TimeSpan.FromSeconds(15) });

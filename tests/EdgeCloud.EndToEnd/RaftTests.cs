@@ -27,7 +27,7 @@ public sealed partial class RaftTests : IDisposable
     /// Allocates template NAME through <paramref name="server"/>, moving to the next server on any failure.
     /// A retry of a write that did commit finds its name taken and takes that id: each logical write lands once.
     /// </summary>
-    private static async Task<int> AllocateWithRetryAsync(RaftCluster cluster, int server, string name, CancellationToken ct)
+    internal static async Task<int> AllocateWithRetryAsync(RaftCluster cluster, int server, string name, CancellationToken ct)
     {
         for (var attempt = 0; ; attempt++)
         {
@@ -43,12 +43,16 @@ public sealed partial class RaftTests : IDisposable
             {
                 return int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture);
             }
-            catch (OneException)
+            catch (OneException ex)
             {
+                LastRetryReason = $"server {id}: {ex.Message}";
                 await Task.Delay(50, ct);
             }
         }
     }
+
+    /// <summary>Why the last write in <see cref="AllocateWithRetryAsync"/> was retried (for failure messages).</summary>
+    internal static string LastRetryReason { get; private set; } = "";
 
     [GeneratedRegex(@"NAME is already taken by template (\d+)")]
     private static partial Regex TakenRegex();

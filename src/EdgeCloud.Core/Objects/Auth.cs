@@ -48,7 +48,12 @@ public sealed record AclRule : PoolObject
     public const long IdMask = 0xFFFFFFFFL;
 }
 
-public sealed record ZoneServer(int Id, string Name, string Endpoint);
+/// <summary>One server of the zone's Raft cluster: its stable id, name, XML-RPC endpoint and Raft address (HOST:PORT).</summary>
+public sealed record ZoneServer(int Id, string Name, string Endpoint)
+{
+    /// <summary>The server's Raft address (HOST:PORT); empty in zones written before membership changes existed.</summary>
+    public string Raft { get; init; } = "";
+}
 
 public sealed record Zone : PoolObject
 {

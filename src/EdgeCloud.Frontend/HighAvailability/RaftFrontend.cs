@@ -53,6 +53,8 @@ public sealed class RaftFrontend : IWriteForwarder, IZoneServers, IAsyncDisposab
             Peers = peers,
             Directory = Path.Combine(dataDir, "raft"),
             XmlRpcEndpoint = $"http://{host}:{options.Port}/RPC2",
+            AgentEndpoint = AgentEndpointOf(options, host),
+            Join = options.RaftJoin,
             ElectionTimeoutMinMs = options.RaftElectionTimeoutMin,
             ElectionTimeoutMaxMs = options.RaftElectionTimeoutMax,
             SnapshotEvery = options.RaftSnapshotEvery,
@@ -61,6 +63,20 @@ public sealed class RaftFrontend : IWriteForwarder, IZoneServers, IAsyncDisposab
         if (options.Port == 0) throw new ArgumentException("A Raft server needs a fixed --port: the other servers forward writes to it");
         var node = await RaftNode.CreateAsync(settings, store, storeVersion, loggers, ct).ConfigureAwait(false);
         return new RaftFrontend(node, Path.Combine(dataDir, "one_auth"), loggers.CreateLogger<RaftFrontend>());
+    }
+
+    /// <summary>The agent endpoint this server tells the agents and the other servers (empty with no fixed agent port).</summary>
+    private static string AgentEndpointOf(FrontendOptions options, string host)
+    {
+        if (options.AgentPort <= 0) return "";
+        var name = options.AgentServerNames.FirstOrDefault(n => n.Length > 0);
+        if (name is null)
+        {
+            var listen = options.AgentListenAddress.Length > 0 ? options.AgentListenAddress : options.ListenAddress;
+            name = listen is "0.0.0.0" or "::" or "[::]" ? host : listen;
+            if (IPAddress.TryParse(name, out var a) && a.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6) name = $"[{name}]";
+        }
+        return $"https://{name}:{options.AgentPort}";
     }
 
     /// <summary>Joins the cluster; from now on leadership changes run <see cref="OnLeadershipAsync"/>.</summary>
@@ -107,17 +123,42 @@ public sealed class RaftFrontend : IWriteForwarder, IZoneServers, IAsyncDisposab
         }
     }
 
-    /// <summary>Zone 0's SERVER_POOL: every server with its id (position in --peers), name and XML-RPC endpoint.</summary>
+    /// <summary>
+    /// Zone 0's SERVER_POOL: every server with its stable id, name, XML-RPC endpoint and Raft address. The first
+    /// leader records the --peers list (ids by position); later leaders refresh endpoints they learn, record a
+    /// member the membership has but the list lacks (an addserver cut short by a leader change), and drop a server
+    /// the membership lost (a leader that deleted itself steps down before it can write the list).
+    /// </summary>
     private async Task RecordServersAsync(Cloud cloud)
     {
         var endpoints = await _node.EndpointsAsync(_stop.Token).ConfigureAwait(false);
-        var servers = _node.Settings.Peers.Select((p, i) => new ZoneServer(i, $"server-{i}", endpoints.TryGetValue(i, out var e) ? e : $"raft://{p}")).ToList();
+        var members = _node.Members.OfType<IPEndPoint>().ToList();
         await cloud.Bus.ExecuteAsync(tx =>
         {
             if (tx.Get<Zone>(ObjectType.Zone, 0) is not { } zone) return;
+            var servers = zone.Servers.Count > 0 && zone.Servers.All(s => s.Raft.Length > 0)
+                ? zone.Servers.ToList()
+                : [.. _node.Servers()];
+            for (var i = 0; i < servers.Count; i++)
+                if (endpoints.TryGetValue(servers[i].Id, out var e) && e != servers[i].Endpoint) servers[i] = servers[i] with { Endpoint = e };
+                else if (servers[i].Endpoint.Length == 0) servers[i] = servers[i] with { Endpoint = $"raft://{servers[i].Raft}" };
+            // A server the membership no longer has (a leader that deleted itself could not record it).
+            if (members.Count > 0) servers.RemoveAll(s => !members.Any(m => Same(s.Raft, m)));
+            foreach (var m in members)
+            {
+                if (servers.Any(s => Same(s.Raft, m))) continue;
+                var id = servers.Count == 0 ? 0 : servers.Max(s => s.Id) + 1;
+                servers.Add(new ZoneServer(id, $"server-{id}", $"raft://{m}") { Raft = m.ToString() });
+            }
             if (zone.Servers.SequenceEqual(servers)) return;
             tx.Put(zone with { Servers = [.. servers] });
         }, _stop.Token).ConfigureAwait(false);
+    }
+
+    private static bool Same(string raft, IPEndPoint address)
+    {
+        try { return raft.Length > 0 && RaftSettings.ParseEndPoint(raft).Equals(address); }
+        catch (ArgumentException) { return false; }
     }
 
     private void WriteOneAuth(string password)
@@ -166,15 +207,136 @@ public sealed class RaftFrontend : IWriteForwarder, IZoneServers, IAsyncDisposab
 
     public IReadOnlyDictionary<int, RaftStatus> States() => _node.ServerStates();
 
-    public Task<int> AddServerAsync(Caller caller, int zoneId, string template, CancellationToken ct) =>
-        Task.FromException<int>(CloudException.Action(
-            "Cannot add a server at run time: the Raft servers are the --peers list, the same on every server. " +
-            "Stop the servers, add the new address to every --peers list, and start them again.", zoneId));
+    /// <summary>
+    /// one.zone.addserver(zone, "SERVER=[NAME=..., ENDPOINT=..., RAFT_ENDPOINT=...]"): ENDPOINT is the new server's
+    /// XML-RPC endpoint (as OpenNebula has it); RAFT_ENDPOINT its Raft address HOST:PORT (default: ENDPOINT's host,
+    /// port 2640). The new server runs with --join; the leader brings it up to date, commits the new membership,
+    /// and records it in SERVER_POOL with the next free id.
+    /// </summary>
+    public async Task<int> AddServerAsync(Caller caller, int zoneId, string template, CancellationToken ct)
+    {
+        var cloud = CheckZone(caller, zoneId, "add a server to");
+        Core.Templates.Template parsed;
+        try { parsed = Core.Templates.Template.Parse(template); }
+        catch (FormatException ex) { throw CloudException.Action("Cannot add a server: the template does not parse: " + ex.Message, zoneId); }
+        var vector = parsed.Vector("SERVER") ?? throw CloudException.Action("Cannot add a server: the template has no SERVER=[NAME=..., ENDPOINT=...] attribute.", zoneId);
+        var name = vector.Get("NAME") is { Length: > 0 } n ? n : throw CloudException.Action("Cannot add a server: SERVER has no NAME.", zoneId);
+        var endpoint = vector.Get("ENDPOINT") is { Length: > 0 } e ? e : throw CloudException.Action("Cannot add a server: SERVER has no ENDPOINT (the new server's XML-RPC endpoint, http://HOST:PORT/RPC2).", zoneId);
+        if (!Uri.TryCreate(endpoint, UriKind.Absolute, out var url) || url.Scheme is not ("http" or "https"))
+            throw CloudException.Action($"Cannot add a server: ENDPOINT \"{endpoint}\" is not an http(s) URL.", zoneId);
+        IPEndPoint raft;
+        try { raft = RaftSettings.ParseEndPoint(vector.Get("RAFT_ENDPOINT") is { Length: > 0 } r ? r : $"{url.Host}:{DefaultRaftPort}"); }
+        catch (ArgumentException ex) { throw CloudException.Action("Cannot add a server: RAFT_ENDPOINT: " + ex.Message, zoneId); }
+        var servers = _node.Servers();
+        if (servers.Any(s => s.Name == name)) throw CloudException.Action($"Cannot add a server: a server named \"{name}\" is already in the zone.", zoneId);
+        if (servers.Any(s => Same(s.Raft, raft)) || _node.Members.Contains(raft))
+            throw CloudException.Action($"Cannot add a server: {raft} is already a member of the zone's Raft cluster.", zoneId);
 
-    public Task<int> DeleteServerAsync(Caller caller, int zoneId, int serverId, CancellationToken ct) =>
-        Task.FromException<int>(CloudException.Action(
-            "Cannot delete a server at run time: the Raft servers are the --peers list, the same on every server. " +
-            "Stop the servers, remove the address from every --peers list, and start them again.", zoneId));
+        _logger.LogInformation("Adding Raft server {Name} at {Raft} ({Endpoint}): bringing it up to date", name, raft, endpoint);
+        bool added;
+        try
+        {
+            using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct, _stop.Token);
+            cts.CancelAfter(TimeSpan.FromSeconds(60));
+            // The catch-up fails at once while the new server is not listening yet (still starting): try again, bounded.
+            while (!(added = await _node.AddMemberAsync(raft, cts.Token).ConfigureAwait(false)) && !_node.Members.Contains(raft))
+            {
+                _logger.LogInformation("Raft server {Raft} could not be brought up to date yet; trying again", raft);
+                await Task.Delay(TimeSpan.FromSeconds(1), cts.Token).ConfigureAwait(false);
+            }
+            added |= _node.Members.Contains(raft);
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            throw new CloudException(ErrorCode.Replication, $"Cannot add server {raft}: it did not catch up within 60 s, or the leader changed (is it running with --join?).", zoneId);
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or IOException)
+        {
+            throw new CloudException(ErrorCode.Replication, $"Cannot add server {raft}: {ex.Message}", zoneId);
+        }
+        if (!added) throw new CloudException(ErrorCode.Replication, $"Cannot add server {raft}: it refused the replication or the new membership was not committed (is it running with --join?).", zoneId);
+        await cloud.Bus.ExecuteAsync(tx =>
+        {
+            if (tx.Get<Zone>(ObjectType.Zone, zoneId) is not { } zone) return;
+            var list = zone.Servers.ToList();
+            list.RemoveAll(s => Same(s.Raft, raft)); // recorded meanwhile under a default name by a leader start-up
+            var id = zone.Servers.Count == 0 ? 0 : zone.Servers.Max(s => s.Id) + 1;
+            if (zone.Servers.FirstOrDefault(s => Same(s.Raft, raft)) is { } known) id = known.Id;
+            list.Add(new ZoneServer(id, name, endpoint) { Raft = raft.ToString() });
+            tx.Put(zone with { Servers = [.. list.OrderBy(s => s.Id)] });
+        }, ct).ConfigureAwait(false);
+        _logger.LogInformation("Raft server {Name} at {Raft} added to the zone", name, raft);
+        return zoneId;
+    }
+
+    /// <summary>Default Raft port when one.zone.addserver gives no RAFT_ENDPOINT.</summary>
+    public const int DefaultRaftPort = 2640;
+
+    /// <summary>
+    /// one.zone.delserver(zone, server id): commits the membership without the server (it turns standby and stops
+    /// taking part) and drops it from SERVER_POOL. Deleting the leader itself: it resigns first, and the call is
+    /// carried out by the next leader.
+    /// </summary>
+    public async Task<int> DeleteServerAsync(Caller caller, int zoneId, int serverId, CancellationToken ct)
+    {
+        var cloud = CheckZone(caller, zoneId, "delete a server from");
+        var servers = _node.Servers();
+        var server = servers.FirstOrDefault(s => s.Id == serverId)
+                     ?? throw CloudException.Action($"Cannot delete server {serverId}: zone {zoneId} has no such server.", zoneId);
+        var raft = TryAddress(server.Raft) ?? throw CloudException.Action($"Cannot delete server {serverId}: its Raft address \"{server.Raft}\" is unknown.", zoneId);
+        var members = _node.Members;
+        if (members.Contains(raft) && members.Count <= 1)
+            throw CloudException.Action($"Cannot delete server {serverId}: it is the zone's only server.", zoneId);
+        if (members.Contains(raft))
+        {
+            bool removed;
+            try
+            {
+                using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct, _stop.Token);
+                cts.CancelAfter(_node.Settings.CommitTimeout);
+                removed = await _node.RemoveMemberAsync(raft, cts.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+            {
+                throw new CloudException(ErrorCode.Replication, $"Cannot delete server {serverId}: the new membership was not committed in time, or the leader changed.", zoneId);
+            }
+            catch (Exception ex) when (ex is InvalidOperationException or IOException)
+            {
+                throw new CloudException(ErrorCode.Replication, $"Cannot delete server {serverId}: {ex.Message}", zoneId);
+            }
+            if (!removed) throw new CloudException(ErrorCode.Replication, $"Cannot delete server {serverId}: the new membership was not committed.", zoneId);
+        }
+        try
+        {
+            await cloud.Bus.ExecuteAsync(tx =>
+            {
+                if (tx.Get<Zone>(ObjectType.Zone, zoneId) is not { } zone) return;
+                if (zone.Servers.All(s => s.Id != serverId)) return;
+                tx.Put(zone with { Servers = [.. zone.Servers.Where(s => s.Id != serverId)] });
+            }, ct).ConfigureAwait(false);
+        }
+        catch (CloudException) when (raft.Equals(_node.Settings.Self))
+        {
+            // The leader removed itself: it no longer leads, so the list is cleaned by the next leader's start-up.
+        }
+        _logger.LogInformation("Raft server {Id} ({Raft}) deleted from the zone", serverId, raft);
+        return zoneId;
+    }
+
+    private static IPEndPoint? TryAddress(string raft)
+    {
+        try { return raft.Length == 0 ? null : RaftSettings.ParseEndPoint(raft); }
+        catch (ArgumentException) { return null; }
+    }
+
+    private Cloud CheckZone(Caller caller, int zoneId, string what)
+    {
+        var cloud = _cloud ?? throw CloudException.Internal("The front-end is still starting.");
+        if (!caller.IsAdmin) throw new CloudException(ErrorCode.Authorization, $"Not authorized to {what} zone {zoneId}: only oneadmin's group manages the zone's servers.", zoneId);
+        if (cloud.State.Get<Zone>(ObjectType.Zone, zoneId) is null) throw CloudException.NotFound(ObjectType.Zone, zoneId);
+        if (zoneId != 0) throw CloudException.Action($"Zone {zoneId} is not the zone this front-end serves (0).", zoneId);
+        return cloud;
+    }
 
     public async ValueTask DisposeAsync()
     {

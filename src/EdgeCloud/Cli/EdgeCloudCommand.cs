@@ -44,7 +44,8 @@ public static class EdgeCloudCommand
 
         var raft = new Option<string?>("--raft") { Description = "This server's Raft address HOST:PORT: run as one server of a high-availability cluster" };
         var peers = new Option<string?>("--peers") { Description = "Every server's Raft address, comma-separated, in the same order on all (ids are positions)" };
-        var cmd = new Command("frontend", "Run a front-end: API, scheduler, monitor and life-cycle management") { data, port, listen, agentPort, db, config, raft, peers };
+        var join = new Option<bool>("--join") { Description = "With --raft: join a running cluster; the leader adds this server with one.zone.addserver (zone server-add)" };
+        var cmd = new Command("frontend", "Run a front-end: API, scheduler, monitor and life-cycle management") { data, port, listen, agentPort, db, config, raft, peers, join };
         cmd.SetAction(async (parse, ct) =>
         {
             FrontendOptions options;
@@ -58,7 +59,10 @@ public static class EdgeCloudCommand
                 if (parse.GetValue(db) is { } d) options = options with { Database = d };
                 if (parse.GetValue(raft) is { } r) options = options with { Raft = r };
                 if (parse.GetValue(peers) is { } ps) options = options with { Peers = ps };
-                if (options.Raft.Length > 0 != options.Peers.Length > 0)
+                if (parse.GetValue(join)) options = options with { RaftJoin = true };
+                if (options.RaftJoin && options.Raft.Length == 0)
+                    throw new ArgumentException("--join needs --raft: this server's Raft address, which the leader is told with zone server-add");
+                if (!options.RaftJoin && options.Raft.Length > 0 != options.Peers.Length > 0)
                     throw new ArgumentException("--raft and --peers go together: this server's Raft address and the list of all servers");
             }
             catch (Exception ex) when (ex is InvalidDataException or IOException or ArgumentException)

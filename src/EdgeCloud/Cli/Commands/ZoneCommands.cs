@@ -32,7 +32,43 @@ public static class ZoneCommands
         Verbs.Update(Kind),
         Verbs.Rename(Kind),
         Raft(),
+        ServerAdd(),
+        ServerDel(),
     ]);
+
+    /// <summary>
+    /// <c>zone server-add ZONE --name N --endpoint URL [--raft HOST:PORT]</c> (onezone server-add): adds a front-end,
+    /// started with <c>--join</c>, to the zone's Raft cluster (one.zone.addserver).
+    /// </summary>
+    private static Command ServerAdd()
+    {
+        var zone = Verbs.Id(Kind);
+        var name = Verbs.Text("--name", "Name of the new server", "NAME", "-n");
+        var endpoint = Verbs.Text("--endpoint", "The new server's XML-RPC endpoint, http://HOST:PORT/RPC2", "URL", "-e");
+        var raft = Verbs.Text("--raft", "The new server's Raft address HOST:PORT (its --raft; default: the endpoint's host, port 2640)", "HOST:PORT", "-r");
+        return Verbs.Make("server-add", "Add a server (a front-end started with --join) to the zone's Raft cluster", [zone, name, endpoint, raft], async c =>
+        {
+            var n = c.Get(name) ?? throw new CliException("give the new server's --name");
+            var e = c.Get(endpoint) ?? throw new CliException("give the new server's --endpoint (http://HOST:PORT/RPC2)");
+            var id = await c.ResolveAsync(Kind, c.Get(zone)!).ConfigureAwait(false);
+            var template = $"SERVER=[NAME=\"{Escape(n)}\", ENDPOINT=\"{Escape(e)}\"" + (c.Get(raft) is { } r ? $", RAFT_ENDPOINT=\"{Escape(r)}\"" : "") + "]";
+            await c.CallAsync("one.zone.addserver", id, template).ConfigureAwait(false);
+        });
+    }
+
+    private static string Escape(string v) => v.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal);
+
+    /// <summary><c>zone server-del ZONE SERVER_ID</c> (onezone server-del): removes a server from the zone's Raft cluster.</summary>
+    private static Command ServerDel()
+    {
+        var zone = Verbs.Id(Kind);
+        var server = new Argument<int>("SERVER_ID") { Description = "The server's id in the zone (as zone raft / zone show list them)" };
+        return Verbs.Make("server-del", "Delete a server from the zone's Raft cluster (deleting the leader makes a new one)", [zone, server], async c =>
+        {
+            var id = await c.ResolveAsync(Kind, c.Get(zone)!).ConfigureAwait(false);
+            await c.CallAsync("one.zone.delserver", id, c.Get(server)).ConfigureAwait(false);
+        });
+    }
 
     private static readonly string[] StateNames = ["solo", "candidate", "follower", "leader"];
 
