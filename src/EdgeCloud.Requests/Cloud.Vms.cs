@@ -101,7 +101,11 @@ public sealed partial class Cloud
         {
             if (VmNics.IsAuto(n))
             {
-                placed.Add(VmNics.AutoNic(n, nicId++));
+                var auto = VmNics.AutoNic(n, nicId++);
+                var reachable = AutoNicClusters(tx, caller, auto);
+                clusters = restricted ? [.. clusters.Intersect(reachable)] : reachable;
+                restricted = true;
+                placed.Add(auto);
                 continue;
             }
             var net = ResolveNet(tx, caller, n);
@@ -413,6 +417,9 @@ public sealed partial class Cloud
         if (host.State is HostState.DISABLED or HostState.OFFLINE or HostState.ERROR && enforce)
             throw CloudException.Action($"Host {host.Id} is {host.State} and cannot run VMs.", vm.Id);
         if (enforce) CheckCapacity(vm, host);
+        // NETWORK_MODE = auto NICs lease from a network of the host's cluster (Cloud.AutoNics).
+        vm = LeaseAutoNics(tx, vm, host)
+             ?? throw CloudException.Action($"No virtual network of cluster {host.ClusterId} matches the VM's NETWORK_MODE = auto NICs with a free address.", vm.Id);
         var ds = PickSystemDatastore(tx, host, dsId, vm.Id);
         var from = vm.State;
         vm = VmLifeCycle.AddHistory(tx, vm with { Resched = 0 }, host, ds, action, by.Uid, by.Gid);
