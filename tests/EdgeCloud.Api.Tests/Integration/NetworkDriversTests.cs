@@ -149,7 +149,7 @@ public abstract class NetworkDriversTests(NetworkDriversFrontend fixture) : ApiS
     {
         var priv = await NewNetAsync(10, "10.79.0.1");
         var pub = await NewNetAsync(10, "203.0.113.1");
-        var vm = await RunningVmAsync($"NIC = [ NETWORK_ID = {priv} ]\nNIC_ALIAS = [ NETWORK_ID = {pub}, PARENT = \"NIC0\" ]\nCONTEXT = [ NETWORK = \"YES\" ]\n");
+        var vm = await RunningOnAsync(await SharedHostAsync("netdrv"), $"NIC = [ NETWORK_ID = {priv} ]\nNIC_ALIAS = [ NETWORK_ID = {pub}, PARENT = \"NIC0\" ]\nCONTEXT = [ NETWORK = \"YES\" ]\n");
         var x = await Admin.InfoAsync("one.vm.info", vm);
         Schemas.AssertValid(x.ToString(), "vm.xsd");
         var nic = x.At("TEMPLATE/NIC");
@@ -216,7 +216,7 @@ public abstract class NetworkDriversTests(NetworkDriversFrontend fixture) : ApiS
     [BackendFact]
     public async Task ElasticIpHook_CalledOnBindAndRelease_AndAFailureIsReportedOnTheVmWithoutTouchingTheLease()
     {
-        var host = await SharedHostAsync("eip");
+        var host = await SharedHostAsync("netdrv");
         var hostName = (await Admin.InfoAsync("one.host.info", host)).Str("NAME");
         var eipNet = await ReadyNetAsync($"NAME = \"{Unique("eip")}\"\nVN_MAD = \"dummy\"\nBRIDGE = \"br0\"\nAR = [ TYPE = \"IP4\", IP = \"100.64.9.1\", SIZE = \"4\", ELASTIC_IP_HOOK = \"eip\" ]\n");
         var vm = await RunningOnAsync(host, $"NIC = [ NETWORK_ID = {eipNet} ]\n");
