@@ -194,6 +194,8 @@ public sealed partial class Cloud
             foreach (var (k, v) in upd.Values)
             {
                 if (k is "AR_ID" or "TYPE" or "IP" or "MAC" or "IP6" or "ULA_PREFIX" or "GLOBAL_PREFIX") continue;
+                if (k == "IPAM_MAD" && v != (ar.Attributes["IPAM_MAD"] ?? ""))
+                    throw CloudException.Action("IPAM_MAD of an address range cannot change (its addresses belong to its IPAM); add a new range instead.", id);
                 if (k == "SIZE")
                 {
                     if (!int.TryParse(v, CultureInfo.InvariantCulture, out var size) || size <= 0) throw CloudException.Action($"Invalid SIZE \"{v}\".", id);

@@ -121,6 +121,7 @@ public sealed partial class Cloud
         }
         foreach (var a in aliases)
         {
+            if (VmNics.IsAuto(a)) throw CloudException.Allocate(ObjectType.Vm, "Alias is incompatible with auto mode.");
             var parent = VmNics.ParentOf(placed, a) ?? throw CloudException.Allocate(ObjectType.Vm, $"NIC named {a["PARENT"]} not found for alias.");
             if (VmNics.IsAuto(parent)) throw CloudException.Allocate(ObjectType.Vm, "Alias is incompatible with auto mode.");
             var net = ResolveNet(tx, caller, a);

@@ -141,6 +141,8 @@ public abstract class NetworkDriversTests(NetworkDriversFrontend fixture) : ApiS
         Assert.Contains("flaky IPAM refuses", ex.Message, StringComparison.Ordinal);
         Assert.Equal(0, (await Admin.InfoAsync("one.vn.info", plain)).Int("USED_LEASES"));
         Assert.Equal(0, (await Admin.InfoAsync("one.vn.info", flaky)).Int("USED_LEASES"));
+        // A range's IPAM does not change under its leases.
+        await FailsUnchangedAsync(() => Admin.CallAsync("one.vn.update_ar", plain, "AR = [ AR_ID = 0, IPAM_MAD = \"fileipam\" ]"), Err.Action, "IPAM_MAD of an address range cannot change");
         await AssertServingAsync();
     }
 
