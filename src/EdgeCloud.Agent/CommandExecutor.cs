@@ -165,6 +165,11 @@ public sealed class CommandExecutor(LocalState state, IHypervisor hypervisor, IH
                 await disks.RemoveAsync(spec, disk, ct).ConfigureAwait(false);
                 return domain;
             }
+            case DriverOp.AttachNic when spec.Nics.Any(n => n.Aliases.Any(a => a.NicId == arg)):
+            case DriverOp.DetachNic when !spec.Nics.Any(n => n.NicId == arg):
+                // A NIC_ALIAS is an address the guest configures on its parent's interface (context): no device to change.
+                Keep(spec, Desired(spec));
+                return domain;
             case DriverOp.AttachNic:
             {
                 var nic = spec.Nics.FirstOrDefault(x => x.NicId == arg) ?? throw new ArgumentException($"NIC {command.Argument} is not in the VM's spec.");

@@ -75,6 +75,17 @@ public sealed record FrontendOptions
     /// <summary>qemu-img executable the fs datastore driver uses to check and create images.</summary>
     public string QemuImg { get; init; } = "qemu-img";
 
+    // ---- networking (external IPAM, elastic IPs) ----
+
+    /// <summary>Directory of external IPAM drivers: IPAM_MAD = NAME runs the actions in DIR/NAME/ (empty = DATA/ipam).</summary>
+    public string IpamDrivers { get; init; } = "";
+
+    /// <summary>Directory of elastic-IP hooks: ELASTIC_IP_HOOK = NAME runs DIR/NAME (empty = DATA/elastic-ip).</summary>
+    public string ElasticIpHooks { get; init; } = "";
+
+    /// <summary>Seconds an IPAM driver action or an elastic-IP hook may take before it fails.</summary>
+    public double NetworkDriverTimeout { get; init; } = 30;
+
     // ---- High availability (Raft) ----
 
     /// <summary>This server's Raft address, HOST:PORT (one of <see cref="Peers"/>). Empty: a stand-alone front-end.</summary>

@@ -145,6 +145,11 @@ public sealed class FrontendServer : IAsyncDisposable
         var runner = new DriverRunner(cloudRef, vmDrivers, loggerFactory.CreateLogger<DriverRunner>());
         var bus = new CommandBus(snapshot, (IChangeLog?)raft?.Node ?? new StoreChangeLog(store), time, loggerFactory.CreateLogger<CommandBus>());
         cloud = new Cloud(bus, settings, time, runner);
+        // ---- networking: external IPAM drivers and elastic-IP hooks (docs/networking.md)
+        var netTimeout = TimeSpan.FromSeconds(options.NetworkDriverTimeout);
+        cloud.Ipam = new EdgeCloud.Frontend.Networking.ExternalIpamDrivers(options.IpamDrivers.Length > 0 ? options.IpamDrivers : Path.Combine(dataDir, "ipam"), netTimeout);
+        var ipamLogger = loggerFactory.CreateLogger<EdgeCloud.Frontend.Networking.IpamReleaser>();
+        cloud.IpamFreeFailed = (mad, ip, reason) => ipamLogger.LogWarning("IPAM {Driver}: giving back {Ip} failed: {Reason}", mad, ip, reason);
 
         var services = builder.Services;
         services.AddSingleton(options);
@@ -183,6 +188,11 @@ public sealed class FrontendServer : IAsyncDisposable
         services.AddSingleton(sp => new HttpMarketDriver(cloudRef, options, storageHttp, importer, sp.GetRequiredService<ILogger<HttpMarketDriver>>()));
         services.AddSingleton<IHostedService>(sp => LeaderOnlyService.Wrap(leadership, sp.GetRequiredService<HttpMarketDriver>(), loggerFactory));
         // ---- end storage
+        services.AddSingleton(sp => new EdgeCloud.Frontend.Networking.IpamReleaser(cloudRef, sp.GetRequiredService<ILogger<EdgeCloud.Frontend.Networking.IpamReleaser>>()));
+        services.AddSingleton(sp => new EdgeCloud.Frontend.Networking.ElasticIpBinder(cloudRef,
+            new EdgeCloud.Frontend.Networking.ElasticIpHookDirectory(options.ElasticIpHooks.Length > 0 ? options.ElasticIpHooks : Path.Combine(dataDir, "elastic-ip"), netTimeout),
+            sp.GetRequiredService<ILogger<EdgeCloud.Frontend.Networking.ElasticIpBinder>>()));
+        services.AddSingleton<IHostedService>(sp => LeaderOnlyService.Wrap(leadership, sp.GetRequiredService<EdgeCloud.Frontend.Networking.ElasticIpBinder>(), loggerFactory));
 
         var renderContext = new RenderContext(monitoring, settings.DefaultUserQuotas, settings.DefaultGroupQuotas);
         services.AddSingleton(new XmlCache(renderContext));
@@ -216,6 +226,8 @@ public sealed class FrontendServer : IAsyncDisposable
         bus.Subscribe(web.Services.GetRequiredService<SchedulerService>());
         bus.Subscribe(web.Services.GetRequiredService<FsDatastoreDriver>()); // storage
         bus.Subscribe(web.Services.GetRequiredService<HttpMarketDriver>()); // storage
+        bus.Subscribe(web.Services.GetRequiredService<EdgeCloud.Frontend.Networking.IpamReleaser>()); // networking
+        bus.Subscribe(web.Services.GetRequiredService<EdgeCloud.Frontend.Networking.ElasticIpBinder>()); // networking
         // storage: GET/HEAD /images/{id}; host agents (their certificate on the agents' port) need no session
         ImageEndpoint.Map(web, cloudRef, hub is null ? null : ctx => hub.IsAgentRequest(ctx), loggerFactory.CreateLogger("EdgeCloud.Frontend.Storage.ImageEndpoint"));
         var endpointHandler = web.Services.GetRequiredService<XmlRpcEndpoint>();

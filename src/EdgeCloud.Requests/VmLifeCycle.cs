@@ -178,7 +178,7 @@ public sealed class VmLifeCycle(IDriverDispatcher drivers, CloudSettings setting
 
     internal void ChargeLeases(StateTransaction tx, Vm vm, int sign)
     {
-        foreach (var n in vm.Template.Vectors("NIC"))
+        foreach (var n in vm.Template.Vectors("NIC").Concat(vm.Template.Vectors("NIC_ALIAS")))
             if (n.GetInt("NETWORK_ID") is int net)
                 ChargeOwnerQuota(tx, vm.Uid, vm.Gid, q => QuotaEngine.AddNetwork(q.Quotas, q.Defaults, net, sign, q.Who, check: false));
     }

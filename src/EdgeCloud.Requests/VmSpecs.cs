@@ -150,6 +150,27 @@ public static partial class VmSpecs
             Target = n["TARGET"] ?? $"one-{vm.Id}-{nicId}",
             SecurityGroups = sgIds,
             SecurityRules = rules,
+            Aliases = vm.Template.Vectors("NIC_ALIAS").Where(a => a["PARENT_ID"] == n["NIC_ID"]).Select(a => Alias(state, a)).ToList(),
+        };
+    }
+
+    private static NicAliasSpec Alias(StateSnapshot state, VectorAttribute a)
+    {
+        var net = a.GetInt("NETWORK_ID") is int id ? state.Get<VNet>(ObjectType.VNet, id) : null;
+        string Attr(string key) => a[key] ?? net?.Template.Get(key) ?? "";
+        var mask = Attr("NETWORK_MASK");
+        return new NicAliasSpec
+        {
+            NicId = a.GetInt("NIC_ID") ?? -1,
+            AliasId = a.GetInt("ALIAS_ID") ?? 0,
+            Mac = a["MAC"] ?? "",
+            Ip = a["IP"] ?? "",
+            Ip6 = a["IP6_GLOBAL"] ?? a["IP6"] ?? "",
+            PrefixLength = mask.Length > 0 && AddressMathExtensions.PrefixOf(mask) is int p ? p : 0,
+            Gateway = Attr("GATEWAY"),
+            Dns = Attr("DNS"),
+            External = (a["EXTERNAL"] ?? "NO").Equals("YES", StringComparison.OrdinalIgnoreCase),
+            NetworkId = net?.Id ?? -1,
         };
     }
 
@@ -205,10 +226,12 @@ public static partial class VmSpecs
         foreach (var (key, value) in ctx.Values) result[key] = Expand(value, vm, user);
         if (result.TryGetValue("NETWORK", out var network) && network.Equals("YES", StringComparison.OrdinalIgnoreCase))
         {
-            for (var i = 0; i < nics.Count; i++)
+            foreach (var n in nics)
             {
-                var n = nics[i];
+                var i = n.NicId; // ETHn: n is the NIC_ID, as OpenNebula numbers them (gaps after a detach stay)
                 void Put(string k, string v) { if (v.Length > 0) result.TryAdd($"ETH{i}_{k}", v); }
+                foreach (var a in n.Aliases)
+                    foreach (var (k, v) in a.ContextVariables(n.NicId)) result.TryAdd(k, v);
                 Put("MAC", n.Mac);
                 Put("IP", n.Ip);
                 Put("IP6", n.Ip6);

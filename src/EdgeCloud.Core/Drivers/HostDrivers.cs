@@ -131,6 +131,39 @@ public sealed record NicSpec
     /// <summary>The security groups' rules that apply to this NIC (empty = no filtering).</summary>
     public IReadOnlyList<SecurityRuleSpec> SecurityRules { get; init; } = [];
     public IReadOnlyList<int> SecurityGroups { get; init; } = [];
+    /// <summary>The NIC_ALIASes of this NIC: extra addresses the guest configures on the same interface.</summary>
+    public IReadOnlyList<NicAliasSpec> Aliases { get; init; } = [];
+}
+
+/// <summary>A NIC_ALIAS: an address (own lease, any network) on its parent NIC's interface.</summary>
+public sealed record NicAliasSpec
+{
+    public required int NicId { get; init; }
+    /// <summary>ALIAS_ID: the m of the context's ETHn_ALIASm_* variables.</summary>
+    public required int AliasId { get; init; }
+    public string Mac { get; init; } = "";
+    public string Ip { get; init; } = "";
+    public string Ip6 { get; init; } = "";
+    public int PrefixLength { get; init; }
+    public string Gateway { get; init; } = "";
+    public string Dns { get; init; } = "";
+    /// <summary>EXTERNAL = YES: the address is mapped to the VM outside it (NAT, a provider's elastic IP); the guest does not configure it.</summary>
+    public bool External { get; init; }
+    public int NetworkId { get; init; } = -1;
+
+    /// <summary>OpenNebula's context variables of the alias of NIC <paramref name="parentId"/>: ETHn_ALIASm_MAC, _IP, _MASK, _GATEWAY, _DNS, _IP6, _EXTERNAL.</summary>
+    public IEnumerable<KeyValuePair<string, string>> ContextVariables(int parentId)
+    {
+        var p = $"ETH{parentId}_ALIAS{AliasId}_";
+        if (Mac.Length > 0) yield return new(p + "MAC", Mac.ToLowerInvariant());
+        if (Ip.Length > 0) yield return new(p + "IP", Ip);
+        if (Ip.Length > 0 && PrefixLength is > 0 and <= 32)
+            yield return new(p + "MASK", new System.Net.IPAddress(System.Buffers.Binary.BinaryPrimitives.ReverseEndianness(uint.MaxValue << (32 - PrefixLength))).ToString());
+        if (Gateway.Length > 0) yield return new(p + "GATEWAY", Gateway);
+        if (Dns.Length > 0) yield return new(p + "DNS", Dns);
+        if (Ip6.Length > 0) yield return new(p + "IP6", Ip6);
+        if (External) yield return new(p + "EXTERNAL", "YES");
+    }
 }
 
 /// <summary>One security group rule, as OpenNebula's SECURITY_GROUP_RULE.</summary>
