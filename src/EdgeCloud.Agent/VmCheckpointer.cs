@@ -175,9 +175,10 @@ public sealed class VmCheckpointer(LocalState state, CommandExecutor executor, I
             }
             else
             {
-                // The domain is gone (crash, agent restart): merge with qemu-img, top layer first.
-                foreach (var layer in Layers(spec, d.DiskId).Reverse())
-                    await QemuCommitAsync(layer, d.Path, ct).ConfigureAwait(false);
+                // The domain is gone (crash, agent restart): qemu-img commits the top layer and every layer
+                // between it and disk.N into disk.N in one go (committing a lower layer again would write older data).
+                if (Layers(spec, d.DiskId).LastOrDefault() is { } top)
+                    await QemuCommitAsync(top, d.Path, ct).ConfigureAwait(false);
             }
             foreach (var layer in Layers(spec, d.DiskId)) File.Delete(layer);
         }
