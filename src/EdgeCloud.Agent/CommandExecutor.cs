@@ -23,6 +23,18 @@ public sealed class CommandExecutor(LocalState state, IHypervisor hypervisor, IH
 
     public LocalDisks Disks => disks;
 
+    /// <summary>Periodic checkpoints to the cluster's replica (kvm agents); null where the hypervisor has none.</summary>
+    public VmCheckpointer? Checkpoints { get; set; }
+
+    /// <summary>Runs work for a VM under the same per-VM lock as its commands (checkpoints never overlap an action).</summary>
+    public async Task<T> WithVmLockAsync<T>(int vmId, Func<Task<T>> work, CancellationToken ct)
+    {
+        var gate = _locks.GetOrAdd(vmId, _ => new SemaphoreSlim(1, 1));
+        await gate.WaitAsync(ct).ConfigureAwait(false);
+        try { return await work().ConfigureAwait(false); }
+        finally { gate.Release(); }
+    }
+
     /// <summary>VMs with an action under way (monitoring leaves them to the action's result).</summary>
     public bool IsBusy(int vmId) => _locks.TryGetValue(vmId, out var l) && l.CurrentCount == 0;
 
@@ -47,6 +59,8 @@ public sealed class CommandExecutor(LocalState state, IHypervisor hypervisor, IH
             var started = DateTimeOffset.UtcNow;
             try
             {
+                // Checkpoint layers go back into disk.N first: every action finds the VM's disks where they always are.
+                if (Checkpoints is not null) await Checkpoints.SettleAsync(command.VmId, ct).ConfigureAwait(false);
                 var deployId = await ApplyAsync(command, ct).ConfigureAwait(false);
                 result = new(command.CommandId, true, "", deployId);
                 logger.LogInformation("VM {VmId}: {Op} done in {Ms} ms", command.VmId, command.Op, (DateTimeOffset.UtcNow - started).TotalMilliseconds.ToString("0", CultureInfo.InvariantCulture));
@@ -91,6 +105,9 @@ public sealed class CommandExecutor(LocalState state, IHypervisor hypervisor, IH
         switch (op)
         {
             case DriverOp.Prolog:
+                // Restarted here after its host failed: the disks come from the VM's last checkpoint on the replica.
+                if (spec.CheckpointRestoreFrom.Length > 0)
+                    await (Checkpoints ?? throw new HostDriverException("This agent cannot restore VMs from checkpoints (its hypervisor has no disk checkpoints).")).RestoreAsync(spec, ct).ConfigureAwait(false);
                 spec = await PrepareDisksAsync(spec, ct).ConfigureAwait(false);
                 Keep(spec, DesiredState.Stopped);
                 return "";

@@ -41,6 +41,15 @@ public sealed record FrontendOptions
     /// <summary>Seconds between host monitoring probes.</summary>
     public double MonitorInterval { get; init; } = 10;
 
+    /// <summary>
+    /// Host-failure recovery (leader only): the VMs of a host in ERROR for longer than <see cref="HostErrorGrace"/>
+    /// restart on another host of its cluster (from their last checkpoint, else recreated). On by default.
+    /// </summary>
+    public bool HostErrorRecovery { get; init; } = true;
+
+    /// <summary>Seconds a host stays in ERROR before its VMs are moved; negative = five monitoring intervals (OpenNebula's host_error hook: -p 5).</summary>
+    public double HostErrorGrace { get; init; } = -1;
+
     /// <summary>Dummy VM driver: seconds each action takes.</summary>
     public double DummyActionDelay { get; init; } = 0.05;
 

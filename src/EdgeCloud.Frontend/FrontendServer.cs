@@ -174,6 +174,8 @@ public sealed class FrontendServer : IAsyncDisposable
         services.AddSingleton<Func<Cloud>>(cloudRef);
         services.AddSingleton<HostMonitor>();
         services.AddSingleton<IHostedService>(sp => LeaderOnlyService.Wrap(leadership, sp.GetRequiredService<HostMonitor>(), loggerFactory));
+        services.AddSingleton<HostFailureRecovery>();
+        services.AddSingleton<IHostedService>(sp => LeaderOnlyService.Wrap(leadership, sp.GetRequiredService<HostFailureRecovery>(), loggerFactory));
         services.AddSingleton<DummyStorageAndNetwork>();
         services.AddSingleton<IHostedService>(sp => LeaderOnlyService.Wrap(leadership, sp.GetRequiredService<DummyStorageAndNetwork>(), loggerFactory));
         services.AddSingleton(new PlacementEngine(SchedulerOptionsFrom(options), time));

@@ -56,7 +56,34 @@ public static partial class VmSpecs
             Context = Context(state, vm, nics),
             RawData = raw?["DATA"] ?? "",
             ImageReplica = ReplicaOf(state, vm),
+            CheckpointInterval = CheckpointInterval(state, vm),
+            CheckpointReplica = ReplicaEndpoint(state, vm),
+            CheckpointGeneration = vm.LastHistory?.Seq ?? 0,
+            CheckpointRestoreFrom = VmCheckpoints.RestoresNow(vm) ? ReplicaEndpoint(state, vm) : "",
         };
+    }
+
+    /// <summary>
+    /// Seconds between the VM's checkpoints: CHECKPOINT=[INTERVAL=s] of the VM (INTERVAL=0 turns them off), else
+    /// the CHECKPOINT_INTERVAL of its host's cluster; 0 = none. Only VMs of a cluster with a replica host have any.
+    /// </summary>
+    private static double CheckpointInterval(StateSnapshot state, Vm vm)
+    {
+        var own = (vm.UserTemplate.Vector("CHECKPOINT") ?? vm.Template.Vector("CHECKPOINT"))?["INTERVAL"];
+        if (own is null && state.Get<Host>(ObjectType.Host, vm.HostId) is { } host)
+            own = state.Get<Cluster>(ObjectType.Cluster, host.ClusterId)?.Template.Get("CHECKPOINT_INTERVAL");
+        return double.TryParse(own, NumberStyles.Float, CultureInfo.InvariantCulture, out var s) && s > 0 ? s : 0;
+    }
+
+    /// <summary>The AGENT_ENDPOINT of the REPLICA_HOST of the VM's host's cluster (also when the VM runs on it); empty when none.</summary>
+    private static string ReplicaEndpoint(StateSnapshot state, Vm vm)
+    {
+        if (state.Get<Host>(ObjectType.Host, vm.HostId) is not { } host) return "";
+        if (state.Get<Cluster>(ObjectType.Cluster, host.ClusterId)?.Template.Get("REPLICA_HOST") is not { Length: > 0 } replica) return "";
+        var r = int.TryParse(replica, NumberStyles.Integer, CultureInfo.InvariantCulture, out var rid)
+            ? state.Get<Host>(ObjectType.Host, rid)
+            : state.All<Host>(ObjectType.Host).FirstOrDefault(h => h.Name == replica);
+        return r?.Template.Get("AGENT_ENDPOINT") ?? "";
     }
 
     /// <summary>The AGENT_ENDPOINT of the REPLICA_HOST (name or id) of the VM's host's cluster, unless the VM runs on it.</summary>

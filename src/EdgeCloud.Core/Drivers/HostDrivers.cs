@@ -46,6 +46,24 @@ public sealed record VmSpec
     /// </summary>
     public string ImageReplica { get; init; } = "";
 
+    /// <summary>
+    /// Seconds between crash-consistent checkpoints of the VM's disks shipped to the cluster's replica host
+    /// (the VM's CHECKPOINT=[INTERVAL=...], or the cluster's CHECKPOINT_INTERVAL); 0 = no checkpoints.
+    /// </summary>
+    public double CheckpointInterval { get; init; }
+
+    /// <summary>The agent endpoint of the cluster's replica host that keeps the VM's checkpoints (even when the VM runs on it).</summary>
+    public string CheckpointReplica { get; init; } = "";
+
+    /// <summary>The VM's history sequence on this host: the replica refuses checkpoints from a host the VM has since left.</summary>
+    public int CheckpointGeneration { get; init; }
+
+    /// <summary>
+    /// Set when the VM is being restarted from its last checkpoint (its host failed): the agent endpoint to
+    /// pull the checkpoint chain from. The storage step rebuilds the disks from it instead of fresh overlays.
+    /// </summary>
+    public string CheckpointRestoreFrom { get; init; } = "";
+
     /// <summary>Serial console log file on the host (read by tests and `edgecloud vm console`).</summary>
     public string ConsoleLog => Path.Combine(VmDir, "console.log");
 }
