@@ -168,7 +168,7 @@ public sealed class CommandExecutor(LocalState state, IHypervisor hypervisor, IH
             case DriverOp.AttachDisk:
             {
                 var disk = spec.Disks.FirstOrDefault(d => d.DiskId == arg) ?? throw new ArgumentException($"Disk {command.Argument} is not in the VM's spec.");
-                disk = await disks.PrepareAsync(spec, disk, ct).ConfigureAwait(false);
+                disk = await disks.PrepareAsync(spec, disk, hypervisor.RequiredDiskFormat, ct).ConfigureAwait(false);
                 spec = spec with { Disks = spec.Disks.Select(d => d.DiskId == arg ? disk : d).ToList() };
                 Keep(spec, Desired(spec));
                 if (await IsRunningAsync(domain, ct).ConfigureAwait(false)) await hypervisor.AttachDiskAsync(domain, disk, ct).ConfigureAwait(false);
@@ -236,7 +236,7 @@ public sealed class CommandExecutor(LocalState state, IHypervisor hypervisor, IH
     private async Task<VmSpec> PrepareDisksAsync(VmSpec spec, CancellationToken ct)
     {
         var prepared = new List<DiskSpec>(spec.Disks.Count);
-        foreach (var d in spec.Disks) prepared.Add(await disks.PrepareAsync(spec, d, ct).ConfigureAwait(false));
+        foreach (var d in spec.Disks) prepared.Add(await disks.PrepareAsync(spec, d, hypervisor.RequiredDiskFormat, ct).ConfigureAwait(false));
         return spec with { Disks = prepared };
     }
 

@@ -53,13 +53,17 @@ public sealed class LocalDisks(VmDiskPreparer preparer, ReplicaCache cache, Qemu
 
     public ReplicaCache Cache => cache;
 
-    /// <summary>Makes the disk if needed; returns the spec with the format the disk really has (an overlay is qcow2).</summary>
-    public async Task<DiskSpec> PrepareAsync(VmSpec spec, DiskSpec disk, CancellationToken ct)
+    /// <summary>
+    /// Makes the disk if needed; returns the spec with the format the disk really has (an overlay is qcow2).
+    /// With <paramref name="requiredFormat"/> (the hypervisor's <see cref="IHypervisor.RequiredDiskFormat"/>)
+    /// every image disk is a full copy in that format instead of an overlay.
+    /// </summary>
+    public async Task<DiskSpec> PrepareAsync(VmSpec spec, DiskSpec disk, string? requiredFormat, CancellationToken ct)
     {
         Directory.CreateDirectory(spec.VmDir);
         try
         {
-            var prepared = await For(spec).PrepareAsync(spec.VmId, disk, ct).ConfigureAwait(false);
+            var prepared = await For(spec).PrepareAsync(spec.VmId, disk, ct, requiredFormat).ConfigureAwait(false);
             return disk with { Format = prepared.Format };
         }
         catch (StorageException ex)

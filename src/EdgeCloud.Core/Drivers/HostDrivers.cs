@@ -261,6 +261,13 @@ public interface IHypervisor
     /// <summary>"kvm" or "lxc".</summary>
     string Name { get; }
 
+    /// <summary>
+    /// The one format every VM disk must have on this driver, or null when any format QEMU opens works
+    /// (qcow2 overlays on a cached base included). lxc says "raw": it loop-mounts the disk as a
+    /// filesystem, so the agent makes non-persistent disks full raw copies instead of overlays.
+    /// </summary>
+    string? RequiredDiskFormat => null;
+
     /// <summary>Defines and starts the domain; returns its deploy id (the domain name).</summary>
     Task<string> DeployAsync(VmSpec spec, CancellationToken ct);
 
