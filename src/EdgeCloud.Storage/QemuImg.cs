@@ -159,6 +159,20 @@ public sealed class QemuImg(string executable = "qemu-img", TimeSpan? timeout = 
         return RunAsync(args, ct);
     }
 
+    /// <summary>
+    /// A full qcow2 copy of a disk as it is now, or as it was at its internal snapshot <paramref name="snapshot"/>.
+    /// <paramref name="forceShare"/> (-U) reads a disk a running VM has open: only for a snapshot, whose
+    /// clusters the VM never writes again.
+    /// </summary>
+    public Task CopyOutAsync(string source, string? snapshot, string target, bool forceShare = false, CancellationToken ct = default)
+    {
+        List<string> args = ["convert", "-q"];
+        if (forceShare) args.Add("-U");
+        if (snapshot is not null) args.AddRange(["-l", $"snapshot.name={snapshot}"]);
+        args.AddRange(["-O", "qcow2", source, target]);
+        return RunAsync(args, ct);
+    }
+
     public Task SnapshotCreateAsync(string path, string name, CancellationToken ct = default) => RunAsync(["snapshot", "-q", "-c", name, path], ct);
 
     public Task SnapshotApplyAsync(string path, string name, CancellationToken ct = default) => RunAsync(["snapshot", "-q", "-a", name, path], ct);

@@ -35,3 +35,32 @@ public sealed record BackupFile(int DiskId, string Name, long Bytes, long Virtua
 
 /// <summary>What a host reports after a disk snapshot or resize: the disk's virtual size.</summary>
 public sealed record DiskSizeResult(int DiskId, long VirtualSize);
+
+/// <summary>
+/// The disk operations a hypervisor does on a running domain (the agent does them with qemu-img when the
+/// VM is off). Implemented by the kvm driver; a hypervisor without it gets only the offline path.
+/// </summary>
+public interface IHypervisorDisks
+{
+    /// <summary>An internal qcow2 snapshot of one disk of a running domain, taken live.</summary>
+    Task DiskSnapshotCreateAsync(string domain, DiskSpec disk, string name, CancellationToken ct);
+
+    Task DiskSnapshotDeleteAsync(string domain, DiskSpec disk, string name, CancellationToken ct);
+
+    /// <summary>Grows a disk of a running domain (the guest sees the new size).</summary>
+    Task DiskResizeAsync(string domain, DiskSpec disk, long sizeBytes, CancellationToken ct);
+
+    /// <summary>
+    /// A point-in-time copy of disks of a running domain into new qcow2 files (a backup job). With
+    /// <paramref name="sinceCheckpoint"/> only what changed since that checkpoint is copied (the other clusters
+    /// stay unallocated); <paramref name="newCheckpoint"/> (optional) starts tracking changes from now.
+    /// Returns false when an incremental was asked for but the checkpoint is unknown: nothing was copied.
+    /// </summary>
+    Task<bool> BackupAsync(string domain, IReadOnlyList<(DiskSpec Disk, string Target)> disks, string sinceCheckpoint, string newCheckpoint, CancellationToken ct);
+
+    /// <summary>Aborts the backup job of the domain, if any.</summary>
+    Task BackupAbortAsync(string domain, CancellationToken ct);
+
+    /// <summary>Forgets a checkpoint (its changes merge into the one before it).</summary>
+    Task CheckpointDeleteAsync(string domain, string checkpoint, CancellationToken ct);
+}
