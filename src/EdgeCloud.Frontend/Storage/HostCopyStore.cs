@@ -183,40 +183,6 @@ public sealed partial class HostCopyStore(Func<Cloud> cloud, FsDatastoreDriver f
         return files;
     }
 
-    /// <summary>
-    /// Merges a chain of backup files (a full and its increments, each holding only the clusters that changed)
-    /// into one standalone qcow2 at <paramref name="destination"/>: the increments are copied aside, each re-based
-    /// (metadata only) on the one before, and the top converted — what the VM's disk was at the last increment.
-    /// </summary>
-    public static async Task MergeAsync(QemuImg qemu, IReadOnlyList<string> chain, string destination, CancellationToken ct)
-    {
-        var work = destination + ".merge";
-        Directory.CreateDirectory(work);
-        try
-        {
-            string? previous = null;
-            for (var i = 0; i < chain.Count; i++)
-            {
-                if (!File.Exists(chain[i])) throw new StorageException($"Backup file {Path.GetFileName(chain[i])} is missing.");
-                var copy = Path.Combine(work, $"{i}.qcow2");
-                if (i == 0) copy = chain[0]; // the full backup is read as is, never changed
-                else
-                {
-                    File.Copy(chain[i], copy, overwrite: true);
-                    await qemu.RebaseAsync(copy, previous!, "qcow2", unsafeRebase: true, ct).ConfigureAwait(false);
-                }
-                previous = copy;
-            }
-            var part = destination + ".part";
-            await qemu.ConvertAsync(previous!, "qcow2", part, "qcow2", ct).ConfigureAwait(false);
-            File.Move(part, destination, overwrite: true);
-        }
-        finally
-        {
-            try { Directory.Delete(work, recursive: true); } catch (IOException) { }
-        }
-    }
-
     private async Task RestoreAsync(BackupRestoreRequested r, CancellationToken ct)
     {
         var c = cloud();
@@ -241,7 +207,7 @@ public sealed partial class HostCopyStore(Func<Cloud> cloud, FsDatastoreDriver f
         try
         {
             Directory.CreateDirectory(Path.GetDirectoryName(dest)!);
-            await MergeAsync(Qemu, Chain(backup, r.DiskId, r.IncrementId), dest, ct).ConfigureAwait(false);
+            await BackupChain.MergeAsync(Qemu, Chain(backup, r.DiskId, r.IncrementId), dest, ct).ConfigureAwait(false);
             var (format, virtualSize) = await ImageImporter.InspectAsync(Qemu, dest, $"Restored disk {r.DiskId}", ct).ConfigureAwait(false);
             var (sha, _) = await ImageImporter.DigestsAsync(dest, ct).ConfigureAwait(false);
             outcome = new ImageCopyOutcome
