@@ -170,6 +170,9 @@ public sealed class AgentDiskActions(IHypervisor hypervisor, LocalDisks disks, I
             foreach (var (disk, target) in files)
             {
                 var info = await Qemu.InfoAsync(target, "qcow2", ct).ConfigureAwait(false);
+                // libvirt gives an incremental target the VM's disk as backing file (reads of unchanged clusters
+                // fall through to it): the increment must stand alone, so the reference goes (header only).
+                if (info.BackingFile is { Length: > 0 }) await Qemu.RebaseAsync(target, "", null, unsafeRebase: true, ct).ConfigureAwait(false);
                 var bytes = new FileInfo(target).Length;
                 await UploadAsync($"/uploads/backups/{order.ImageId.ToString(CultureInfo.InvariantCulture)}/{Path.GetFileName(target)}", target, ct).ConfigureAwait(false);
                 result.Add(new BackupFile(disk.DiskId, Path.GetFileName(target), bytes, info.VirtualSize));

@@ -81,7 +81,7 @@ public sealed class DiskBackupTests : IDisposable
             var backupId = int.Parse(Config(vm, "LAST_BACKUP_ID")!, CultureInfo.InvariantCulture);
 
             // ---- the running VM writes 1 MiB (through QEMU's block layer, as the guest's own writes go)
-            var io = Run("virsh", "-c", "qemu:///system", "qemu-monitor-command", $"one-{vmId}", "--hmp", "qemu-io -d virtio-disk0 \"write -P 0xab 62M 1M\"");
+            var io = Run("virsh", "-c", "qemu:///system", "qemu-monitor-command", $"one-{vmId}", "--hmp", "qemu-io -d /machine/peripheral/virtio-disk0/virtio-backend \"write -P 0xab 62M 1M\"");
             Assert.DoesNotContain("rror", io, StringComparison.Ordinal);
 
             // ---- incremental backup: only what changed
