@@ -12,9 +12,10 @@ namespace EdgeCloud.EndToEnd;
 /// <summary>
 /// Disk snapshots and backups on a real guest: a front-end and a kvm agent as processes, the tiny test guest
 /// booted from a qcow2 image of an fs datastore. A live disk snapshot of the running VM, a full backup, data
-/// written to the running VM's disk (through QEMU's block layer, as the guest would), an incremental backup
-/// that holds only that change, a restore of full + increment into a new image, and a VM of the restored
-/// template that boots.
+/// written to the running VM's disk (through QEMU's block layer, as the guest would: the test guest runs from
+/// its initramfs and never writes its disk itself), an incremental backup that holds only that change, disk
+/// save-as of the live disk (has the write) and of the snapshot (has not), a restore of full + increment into
+/// a new image, and a VM of the restored template that boots.
 /// </summary>
 [Collection("real guests")] // one TCG guest test at a time: 2 cores
 public sealed class DiskBackupTests : IDisposable
@@ -96,6 +97,16 @@ public sealed class DiskBackupTests : IDisposable
             _out.WriteLine($"full backup {full} bytes, incremental {increment} bytes");
             Assert.True(increment >= 1 << 20, $"the increment holds the 1 MiB written ({increment} bytes)");
             Assert.True(increment * 4 < full, $"the increment ({increment} bytes) is much smaller than the full backup ({full} bytes)");
+
+            // ---- disk save-as of the running disk (a point-in-time copy: it has the write) and of the snapshot (taken before it)
+            var saved = await c.CallIntAsync("one.vm.disksaveas", vmId, 0, "saved-now", "", -1);
+            await WaitForAsync(c, vmId, v => Lcm(v) == Running && Int(v, "PREV_LCM_STATE") == 26, "disk saved", Logs);
+            var savedFile = (await ImageReadyAsync(c, saved)).Element("SOURCE")!.Value;
+            Assert.Contains("read 1048576/1048576", Run("qemu-io", "-r", "-f", "qcow2", "-c", "read -P 0xab 62M 1M", savedFile), StringComparison.Ordinal);
+            var fromSnapshot = await c.CallIntAsync("one.vm.disksaveas", vmId, 0, "saved-snap", "", snap);
+            await WaitForAsync(c, vmId, v => Lcm(v) == Running && Int(v, "PREV_LCM_STATE") == 26, "snapshot saved", Logs);
+            var snapFile = (await ImageReadyAsync(c, fromSnapshot)).Element("SOURCE")!.Value;
+            Assert.Contains("verification failed", Run("qemu-io", "-r", "-f", "qcow2", "-c", "read -P 0xab 62M 1M", snapFile), StringComparison.Ordinal);
 
             // ---- restore full + increment into a new image and a template; the restored disk has the write
             var restored = await c.CallStringAsync("one.image.restore", backupId, images, "NAME=restored");
