@@ -46,6 +46,10 @@ public sealed class AgentDiskActions(IHypervisor hypervisor, LocalDisks disks, I
                 {
                     var (disk, name) = DiskAndSnapshot(spec, argument);
                     if (running) throw new HostDriverException($"Disk snapshots are reverted with the VM powered off ({domain} is running).");
+                    // qemu does not apply a snapshot under dirty bitmaps, and after a revert they would not tell
+                    // what changed anyway: the incremental backup chain ends here (the front-end starts a new one).
+                    foreach (var bitmap in (await Qemu.InfoAsync(disk.Path, null, ct).ConfigureAwait(false)).Bitmaps)
+                        await Qemu.BitmapRemoveAsync(disk.Path, bitmap, ct).ConfigureAwait(false);
                     await Qemu.SnapshotApplyAsync(disk.Path, name, ct).ConfigureAwait(false);
                     return "";
                 }

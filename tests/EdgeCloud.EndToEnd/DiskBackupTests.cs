@@ -124,6 +124,13 @@ public sealed class DiskBackupTests : IDisposable
             await WaitVmAsync(c, restoredVm, Active, Running, TimeSpan.FromSeconds(120), Logs);
             await ForConsoleAsync(Path.Combine(agentDir, "datastores", "0", restoredVm.ToString(CultureInfo.InvariantCulture), "console.log"), TestGuestImage.BootMarker);
 
+            // ---- powered off, the disk goes back to the snapshot (taken before the write)
+            await c.CallIntAsync("one.vm.action", "poweroff", vmId);
+            await WaitVmAsync(c, vmId, 8, -1, TimeSpan.FromSeconds(120), Logs);
+            await c.CallIntAsync("one.vm.disksnapshotrevert", vmId, 0, snap);
+            await WaitForAsync(c, vmId, v => Int(v, "STATE") == 8 && Int(v, "PREV_LCM_STATE") == 52, "snapshot reverted", Logs);
+            Assert.Contains("verification failed", Run("qemu-io", "-r", "-f", "qcow2", "-c", "read -P 0xab 62M 1M", disk), StringComparison.Ordinal);
+
             foreach (var id in new[] { vmId, restoredVm })
             {
                 await c.CallIntAsync("one.vm.action", "terminate-hard", id);

@@ -60,6 +60,26 @@ public sealed class DiskSnapshotAndBackupTests : IDisposable
     }
 
     [QemuFact]
+    public async Task InternalSnapshot_UnderADirtyBitmap_AppliesOnlyOnceTheBitmapIsRemoved()
+    {
+        var disk = await BlankAsync("disk.2");
+        Io(disk, "write -P 0xaa 0 64k");
+        await Q.SnapshotCreateAsync(disk, "snap-0");
+        Io(disk, "write -P 0xbb 0 64k");
+        var psi = new ProcessStartInfo("qemu-img", ["bitmap", "--add", disk, "one-1-2-0"]) { UseShellExecute = false };
+        using (var p = Process.Start(psi)!) p.WaitForExit();
+        Assert.Equal(["one-1-2-0"], (await Q.InfoAsync(disk)).Bitmaps);
+
+        var refused = await Assert.ThrowsAsync<StorageException>(() => Q.SnapshotApplyAsync(disk, "snap-0"));
+        Assert.Contains("dirty bitmaps", refused.Message, StringComparison.Ordinal);
+
+        await Q.BitmapRemoveAsync(disk, "one-1-2-0");
+        await Q.SnapshotApplyAsync(disk, "snap-0");
+        Assert.Empty((await Q.InfoAsync(disk)).Bitmaps);
+        Io(disk, "read -P 0xaa 0 64k", readOnly: true);
+    }
+
+    [QemuFact]
     public async Task Resize_GrowsTheVirtualSize_KeepsTheData()
     {
         var disk = await BlankAsync("disk.1", 4);
