@@ -41,6 +41,13 @@ public sealed partial class HostCopyStore(Func<Cloud> cloud, FsDatastoreDriver f
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        // Restores interrupted by a restart (or a change of leader) start again.
+        foreach (var i in cloud().State.All<Image>(ObjectType.Image).Where(i => i.State == ImageState.LOCKED && i.Template.Contains("RESTORED_FROM")))
+        {
+            if (i.Template.Get("RESTORED_FROM") is { } b && i.Template.Get("RESTORED_INCREMENT") is { } inc && i.Template.Get("RESTORED_DISK_ID") is { } d
+                && int.TryParse(b, out var backupId) && int.TryParse(inc, out var incId) && int.TryParse(d, out var diskId))
+                _work.Writer.TryWrite(new BackupRestoreRequested(backupId, incId, diskId, i.Id));
+        }
         await foreach (var item in _work.Reader.ReadAllAsync(stoppingToken).ConfigureAwait(false))
         {
             try

@@ -326,3 +326,6 @@ public abstract class DiskActionsTests(FrontendFixture fixture) : ApiSuite(fixtu
 }
 
 public sealed class DiskActionsTests_Sqlite(SqliteFrontend fixture) : DiskActionsTests(fixture), IClassFixture<SqliteFrontend>;
+
+[RequiresPostgres]
+public sealed class DiskActionsTests_Postgres(PostgresFrontend fixture) : DiskActionsTests(fixture), IClassFixture<PostgresFrontend>;
