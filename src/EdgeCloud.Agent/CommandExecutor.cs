@@ -18,6 +18,7 @@ public sealed class CommandExecutor(LocalState state, IHypervisor hypervisor, IH
 {
     private readonly ConcurrentDictionary<int, SemaphoreSlim> _locks = new();
     private readonly ConcurrentDictionary<string, Task<LocalState.CommandResultData>> _running = new(StringComparer.Ordinal);
+    private readonly AgentDiskActions _diskActions = new(hypervisor, disks, logger);
 
     public IHypervisor Hypervisor => hypervisor;
 
@@ -46,12 +47,14 @@ public sealed class CommandExecutor(LocalState state, IHypervisor hypervisor, IH
             return Task.FromResult(done.Result);
         }
         // The same command twice at once (a resend while it runs): one execution, both get its result.
+        // A backup cancel must not wait behind the backup it cancels: it runs outside the VM's queue.
+        if (command.Op == nameof(DriverOp.BackupCancel)) return _running.GetOrAdd(command.CommandId, _ => RunAsync(command, ct, queued: false));
         return _running.GetOrAdd(command.CommandId, _ => RunAsync(command, ct));
     }
 
-    private async Task<LocalState.CommandResultData> RunAsync(Command command, CancellationToken ct)
+    private async Task<LocalState.CommandResultData> RunAsync(Command command, CancellationToken ct, bool queued = true)
     {
-        var gate = _locks.GetOrAdd(command.VmId, _ => new SemaphoreSlim(1, 1));
+        var gate = queued ? _locks.GetOrAdd(command.VmId, _ => new SemaphoreSlim(1, 1)) : new SemaphoreSlim(1, 1);
         await gate.WaitAsync(ct).ConfigureAwait(false);
         LocalState.CommandResultData result;
         try
@@ -61,8 +64,16 @@ public sealed class CommandExecutor(LocalState state, IHypervisor hypervisor, IH
             {
                 // Checkpoint layers go back into disk.N first: every action finds the VM's disks where they always are.
                 if (Checkpoints is not null) await Checkpoints.SettleAsync(command.VmId, ct).ConfigureAwait(false);
-                var deployId = await ApplyAsync(command, ct).ConfigureAwait(false);
-                result = new(command.CommandId, true, "", deployId);
+                var data = "";
+                string deployId;
+                if (Enum.TryParse<DriverOp>(command.Op, out var diskOp) && AgentDiskActions.Handles(diskOp))
+                {
+                    var spec = SpecOf(command);
+                    data = await _diskActions.RunAsync(diskOp, spec, command.Argument, ct).ConfigureAwait(false);
+                    deployId = spec.DomainName;
+                }
+                else deployId = await ApplyAsync(command, ct).ConfigureAwait(false);
+                result = new(command.CommandId, true, "", deployId, data);
                 logger.LogInformation("VM {VmId}: {Op} done in {Ms} ms", command.VmId, command.Op, (DateTimeOffset.UtcNow - started).TotalMilliseconds.ToString("0", CultureInfo.InvariantCulture));
             }
             catch (Exception ex) when (ex is HostDriverException or IOException or UnauthorizedAccessException or JsonException or ArgumentException or InvalidOperationException)
@@ -89,6 +100,16 @@ public sealed class CommandExecutor(LocalState state, IHypervisor hypervisor, IH
             VmDir = vmDir,
             Disks = spec.Disks.Select(d => d with { Path = Path.IsPathRooted(d.Path) ? d.Path : Path.Combine(vmDir, d.Path) }).ToList(),
         };
+    }
+
+    /// <summary>The command's VM spec (sent with it, or the one this host keeps), paths resolved.</summary>
+    private VmSpec SpecOf(Command command)
+    {
+        var spec = command.SpecJson.Length > 0
+            ? Resolve(JsonSerializer.Deserialize<VmSpec>(command.SpecJson, LocalState.Json) ?? throw new ArgumentException("The command carries no VM spec."))
+            : state.Vm(command.VmId)?.Spec ?? throw new ArgumentException($"VM {command.VmId} is not known on this host.");
+        if (spec.VmId != command.VmId) throw new ArgumentException($"The spec is for VM {spec.VmId}, the command for VM {command.VmId}.");
+        return spec;
     }
 
     private async Task<string> ApplyAsync(Command command, CancellationToken ct)

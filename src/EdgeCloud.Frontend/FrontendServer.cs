@@ -187,6 +187,9 @@ public sealed class FrontendServer : IAsyncDisposable
         services.AddSingleton(importer);
         services.AddSingleton(sp => new FsDatastoreDriver(cloudRef, options, importer, sp.GetRequiredService<ILogger<FsDatastoreDriver>>()));
         services.AddSingleton<IHostedService>(sp => LeaderOnlyService.Wrap(leadership, sp.GetRequiredService<FsDatastoreDriver>(), loggerFactory));
+        // storage: disk save-as and backups uploaded by the hosts, restores of backups
+        services.AddSingleton(sp => new HostCopyStore(cloudRef, sp.GetRequiredService<FsDatastoreDriver>(), importer, sp.GetRequiredService<ILogger<HostCopyStore>>()));
+        services.AddSingleton<IHostedService>(sp => LeaderOnlyService.Wrap(leadership, sp.GetRequiredService<HostCopyStore>(), loggerFactory));
         services.AddSingleton(sp => new HttpMarketDriver(cloudRef, options, storageHttp, importer, sp.GetRequiredService<ILogger<HttpMarketDriver>>()));
         services.AddSingleton<IHostedService>(sp => LeaderOnlyService.Wrap(leadership, sp.GetRequiredService<HttpMarketDriver>(), loggerFactory));
         // ---- end storage
@@ -227,6 +230,8 @@ public sealed class FrontendServer : IAsyncDisposable
         bus.Subscribe(web.Services.GetRequiredService<DummyStorageAndNetwork>());
         bus.Subscribe(web.Services.GetRequiredService<SchedulerService>());
         bus.Subscribe(web.Services.GetRequiredService<FsDatastoreDriver>()); // storage
+        bus.Subscribe(web.Services.GetRequiredService<HostCopyStore>()); // storage
+        web.Services.GetRequiredService<HostCopyStore>().Map(web, ctx => hub is not null && hub.IsAgentRequest(ctx) ? hub.Pki.HostOf(ctx.Connection.ClientCertificate) : null);
         bus.Subscribe(web.Services.GetRequiredService<HttpMarketDriver>()); // storage
         bus.Subscribe(web.Services.GetRequiredService<EdgeCloud.Frontend.Networking.IpamReleaser>()); // networking
         bus.Subscribe(web.Services.GetRequiredService<EdgeCloud.Frontend.Networking.ElasticIpBinder>()); // networking

@@ -17,8 +17,8 @@ internal sealed class ImageLedger
             throw CloudException.Action($"Image {image.Id} is not ready to be used (state {image.State}).", vm.Id);
         if (image.Persistent && image.RunningVms > 0)
             throw CloudException.Action($"Image {image.Id} is persistent and already in use by VM {string.Join(",", image.Vms)}.", vm.Id);
-        if (image.ImageType is ImageType.KERNEL or ImageType.RAMDISK or ImageType.CONTEXT)
-            throw CloudException.Action($"Image {image.Id} of type {image.ImageType} cannot be used as a disk.", vm.Id);
+        if (image.ImageType is ImageType.KERNEL or ImageType.RAMDISK or ImageType.CONTEXT or ImageType.BACKUP)
+            throw CloudException.Action($"Image {image.Id} of type {image.ImageType} cannot be used as a disk{(image.ImageType == ImageType.BACKUP ? " (restore it first: one.image.restore)" : "")}.", vm.Id);
         var ds = tx.Get<Datastore>(ObjectType.Datastore, image.DatastoreId);
         var d = disk.CloneVector();
         d.Set("IMAGE", image.Name);

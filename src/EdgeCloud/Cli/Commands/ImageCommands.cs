@@ -69,6 +69,7 @@ public static class ImageCommands
         Verbs.Call(Kind, "disable", "Disable images (no new VMs may use them)", "enable", false),
         Chtype(),
         Clone(),
+        .. DiskCommands.ImageVerbs(),
         .. Verbs.Locking(Kind),
         .. Verbs.Ownership(Kind, UserCommands.Kind, GroupCommands.Kind),
     ]);

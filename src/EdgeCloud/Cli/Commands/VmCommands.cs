@@ -126,6 +126,7 @@ public static class VmCommands
             SnapshotCreate(),
             SnapshotUse("snapshot-revert", "Revert a VM to a snapshot", "snapshotrevert"),
             SnapshotUse("snapshot-delete", "Delete a VM snapshot", "snapshotdelete"),
+            .. DiskCommands.VmVerbs(),
             Recover(),
             .. Verbs.Locking(Kind),
             .. Verbs.Ownership(Kind, users, groups),
