@@ -59,8 +59,9 @@ public sealed class LxcAgentTests : IDisposable
             await WaitHostMonitoredAsync(c, hostId, TimeSpan.FromSeconds(60), () => a.Output);
             Assert.Equal("lxc", XElement.Parse(await c.CallStringAsync("one.host.info", hostId)).Element("TEMPLATE")!.Element("HYPERVISOR")!.Value);
 
-            // The root filesystem as an OS image in the default image datastore (1); the import may store it as qcow2.
-            var img = await c.CallIntAsync("one.image.allocate", $"NAME=busybox\nPATH=\"{rootfsImage}\"\nTYPE=OS", 1, false);
+            // The root filesystem as an OS image in a file datastore of the front-end (the import may store it as qcow2).
+            var ds = await c.CallIntAsync("one.datastore.allocate", "NAME=images\nDS_MAD=fs\nTM_MAD=qcow2\nTYPE=IMAGE_DS", -1);
+            var img = await c.CallIntAsync("one.image.allocate", $"NAME=busybox\nPATH=\"{rootfsImage}\"\nTYPE=OS", ds, false);
             await Wait.ForAsync(async () => (int)XElement.Parse(await c.CallStringAsync("one.image.info", img)).Element("STATE")! == 1, "image READY", TimeSpan.FromSeconds(60));
             var netId = await c.CallIntAsync("one.vn.allocate",
                 $"NAME=ct-net\nVN_MAD=bridge\nBRIDGE={_bridge}\nAR=[TYPE=IP4,IP=172.31.241.10,SIZE=10]\nNETWORK_MASK=255.255.255.0\nGATEWAY=172.31.241.1", -1);
