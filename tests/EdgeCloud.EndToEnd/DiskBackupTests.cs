@@ -6,6 +6,7 @@ using EdgeCloud.Client;
 using EdgeCloud.Testing;
 using Xunit.Abstractions;
 using static EdgeCloud.EndToEnd.AgentProtocolTests;
+using static EdgeCloud.EndToEnd.HostTools;
 
 namespace EdgeCloud.EndToEnd;
 
@@ -37,7 +38,7 @@ public sealed class DiskBackupTests : IDisposable
 
     public void Dispose()
     {
-        foreach (var d in _domains) { Run("virsh", "-c", "qemu:///system", "destroy", d); Run("virsh", "-c", "qemu:///system", "undefine", "--checkpoints-metadata", d); }
+        foreach (var d in _domains) { RunAll("virsh", "-c", "qemu:///system", "destroy", d); RunAll("virsh", "-c", "qemu:///system", "undefine", "--checkpoints-metadata", d); }
         try { Directory.Delete(_dir, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
     }
 
@@ -73,7 +74,7 @@ public sealed class DiskBackupTests : IDisposable
             var snap = await c.CallIntAsync("one.vm.disksnapshotcreate", vmId, 0, "before-write");
             var vm = await WaitForAsync(c, vmId, v => Lcm(v) == Running && Int(v, "PREV_LCM_STATE") == 57, "disk snapshot taken", Logs);
             Assert.Equal("before-write", vm.Element("SNAPSHOTS")!.Element("SNAPSHOT")!.Element("NAME")!.Value);
-            Assert.Contains($"snap-{snap}", Run("qemu-img", "snapshot", "-U", "-l", disk), StringComparison.Ordinal);
+            Assert.Contains($"snap-{snap}", RunAll("qemu-img", "snapshot", "-U", "-l", disk), StringComparison.Ordinal);
             Assert.True(File.Exists($"/run/libvirt/qemu/one-{vmId}.pid"), "the VM kept running");
 
             // ---- full backup
@@ -82,7 +83,7 @@ public sealed class DiskBackupTests : IDisposable
             var backupId = int.Parse(Config(vm, "LAST_BACKUP_ID")!, CultureInfo.InvariantCulture);
 
             // ---- the running VM writes 1 MiB (through QEMU's block layer, as the guest's own writes go)
-            var io = Run("virsh", "-c", "qemu:///system", "qemu-monitor-command", $"one-{vmId}", "--hmp", "qemu-io -d /machine/peripheral/virtio-disk0/virtio-backend \"write -P 0xab 62M 1M\"");
+            var io = RunAll("virsh", "-c", "qemu:///system", "qemu-monitor-command", $"one-{vmId}", "--hmp", "qemu-io -d /machine/peripheral/virtio-disk0/virtio-backend \"write -P 0xab 62M 1M\"");
             Assert.DoesNotContain("rror", io, StringComparison.Ordinal);
 
             // ---- incremental backup: only what changed
@@ -102,19 +103,19 @@ public sealed class DiskBackupTests : IDisposable
             var saved = await c.CallIntAsync("one.vm.disksaveas", vmId, 0, "saved-now", "", -1);
             await WaitForAsync(c, vmId, v => Lcm(v) == Running && Int(v, "PREV_LCM_STATE") == 26, "disk saved", Logs);
             var savedFile = (await ImageReadyAsync(c, saved)).Element("SOURCE")!.Value;
-            Assert.Contains("read 1048576/1048576", Run("qemu-io", "-r", "-f", "qcow2", "-c", "read -P 0xab 62M 1M", savedFile), StringComparison.Ordinal);
+            Assert.Contains("read 1048576/1048576", RunAll("qemu-io", "-r", "-f", "qcow2", "-c", "read -P 0xab 62M 1M", savedFile), StringComparison.Ordinal);
             var fromSnapshot = await c.CallIntAsync("one.vm.disksaveas", vmId, 0, "saved-snap", "", snap);
             await WaitForAsync(c, vmId, v => Lcm(v) == Running && Int(v, "PREV_LCM_STATE") == 26, "snapshot saved", Logs);
             var snapFile = (await ImageReadyAsync(c, fromSnapshot)).Element("SOURCE")!.Value;
-            Assert.Contains("verification failed", Run("qemu-io", "-r", "-f", "qcow2", "-c", "read -P 0xab 62M 1M", snapFile), StringComparison.Ordinal);
+            Assert.Contains("verification failed", RunAll("qemu-io", "-r", "-f", "qcow2", "-c", "read -P 0xab 62M 1M", snapFile), StringComparison.Ordinal);
 
             // ---- restore full + increment into a new image and a template; the restored disk has the write
             var restored = await c.CallStringAsync("one.image.restore", backupId, images, "NAME=restored");
             var ids = restored.Split(' ').Select(p => p.Split('=')).ToDictionary(p => p[0], p => int.Parse(p[1], CultureInfo.InvariantCulture));
             var newImage = await ImageReadyAsync(c, ids["IMAGE_IDS"]);
             var file = newImage.Element("SOURCE")!.Value;
-            Assert.DoesNotContain("backing", Run("qemu-img", "info", file), StringComparison.Ordinal);
-            var check = Run("qemu-io", "-r", "-f", "qcow2", "-c", "read -P 0xab 62M 1M", file);
+            Assert.DoesNotContain("backing", RunAll("qemu-img", "info", file), StringComparison.Ordinal);
+            var check = RunAll("qemu-io", "-r", "-f", "qcow2", "-c", "read -P 0xab 62M 1M", file);
             Assert.DoesNotContain("verification failed", check, StringComparison.Ordinal);
             Assert.Contains("read 1048576/1048576", check, StringComparison.Ordinal);
 
@@ -129,7 +130,7 @@ public sealed class DiskBackupTests : IDisposable
             await WaitVmAsync(c, vmId, 8, -1, TimeSpan.FromSeconds(120), Logs);
             await c.CallIntAsync("one.vm.disksnapshotrevert", vmId, 0, snap);
             await WaitForAsync(c, vmId, v => Int(v, "STATE") == 8 && Int(v, "PREV_LCM_STATE") == 52, "snapshot reverted", Logs);
-            Assert.Contains("verification failed", Run("qemu-io", "-r", "-f", "qcow2", "-c", "read -P 0xab 62M 1M", disk), StringComparison.Ordinal);
+            Assert.Contains("verification failed", RunAll("qemu-io", "-r", "-f", "qcow2", "-c", "read -P 0xab 62M 1M", disk), StringComparison.Ordinal);
 
             foreach (var id in new[] { vmId, restoredVm })
             {
@@ -178,17 +179,4 @@ public sealed class DiskBackupTests : IDisposable
         return image;
     }
 
-    private static Task ForConsoleAsync(string log, string pattern) =>
-        Wait.ForAsync(() => Task.FromResult(File.Exists(log) && Regex.IsMatch(File.ReadAllText(log), pattern)), $"'{pattern}' on the console {log}", TimeSpan.FromSeconds(120));
-
-    private static string Run(string file, params string[] args)
-    {
-        var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var x in args) psi.ArgumentList.Add(x);
-        using var p = Process.Start(psi)!;
-        var output = p.StandardOutput.ReadToEnd();
-        var error = p.StandardError.ReadToEnd();
-        p.WaitForExit();
-        return output + error;
-    }
 }

@@ -7,6 +7,7 @@ using EdgeCloud.Client;
 using EdgeCloud.Testing;
 using Xunit.Abstractions;
 using static EdgeCloud.EndToEnd.AgentProtocolTests;
+using static EdgeCloud.EndToEnd.HostTools;
 
 namespace EdgeCloud.EndToEnd;
 
@@ -79,7 +80,7 @@ public sealed partial class HostFailureTests : IDisposable
                 $"NAME=ha\nCPU=0.5\nMEMORY=128\nDISK=[IMAGE_ID={image}]\nSCHED_REQUIREMENTS=\"ID={hostA}\"\nCHECKPOINT=[INTERVAL=4]\nCONTEXT=[START_SCRIPT_BASE64=\"{script}\"]", false);
             var vmDir = _vm.ToString(CultureInfo.InvariantCulture);
             await WaitVmAsync(c, _vm, Active, Running, TimeSpan.FromSeconds(120), Logs);
-            await ForConsoleAsync(Path.Combine(_dir, "agent-a", "datastores", "0", vmDir, "console.log"), "CKPT-FILE-WRITTEN", Logs);
+            await ForConsoleAsync(Path.Combine(_dir, "agent-a", "datastores", "0", vmDir, "console.log"), "CKPT-FILE-WRITTEN", seconds: 150);
 
             // Two checkpoints begun after the file was written (the first may have been under way already).
             var seq0 = CheckpointSeq(await VmAsync(c, _vm));
@@ -100,7 +101,7 @@ public sealed partial class HostFailureTests : IDisposable
                 return (int)x.Element("STATE")! == Active && (int)x.Element("LCM_STATE")! == Running
                        && (int)x.Element("HISTORY_RECORDS")!.Elements("HISTORY").Last().Element("HID")! == hostB;
             }, "the VM RUNNING on host B", TimeSpan.FromSeconds(180));
-            await ForConsoleAsync(Path.Combine(_dir, "agent-b", "datastores", "0", vmDir, "console.log"), "CKPT-FILE-FOUND written-before-checkpoint", Logs);
+            await ForConsoleAsync(Path.Combine(_dir, "agent-b", "datastores", "0", vmDir, "console.log"), "CKPT-FILE-FOUND written-before-checkpoint", seconds: 150);
             var vm = await VmAsync(c, _vm);
             Assert.Contains("from checkpoint", vm.Element("USER_TEMPLATE")!.Element("HOST_FAILURE_RECOVERY")!.Value, StringComparison.Ordinal);
             Assert.Equal(14, (int)vm.Element("HISTORY_RECORDS")!.Elements("HISTORY").Single(h => (int)h.Element("HID")! == hostA).Element("ACTION")!); // delete-recreate
@@ -138,24 +139,4 @@ public sealed partial class HostFailureTests : IDisposable
     private static long CheckpointSeq(XElement vm) =>
         long.TryParse(vm.Element("USER_TEMPLATE")?.Element("CHECKPOINT_LAST")?.Element("SEQ")?.Value, CultureInfo.InvariantCulture, out var s) ? s : 0;
 
-    private static async Task<XElement> HostAsync(OneClient c, int id) => XElement.Parse(await c.CallStringAsync("one.host.info", id));
-
-    private static string HostAttr(XElement host, string name) => host.Element("TEMPLATE")?.Element(name)?.Value ?? "";
-
-    private static long Num(XElement host, string name) => long.TryParse(HostAttr(host, name), CultureInfo.InvariantCulture, out var v) ? v : -1;
-
-    private static Task ForConsoleAsync(string log, string pattern, Func<string> _) =>
-        Wait.ForAsync(() => Task.FromResult(File.Exists(log) && File.ReadAllText(log).Contains(pattern, StringComparison.Ordinal)),
-            $"'{pattern}' on the console {log}", TimeSpan.FromSeconds(150));
-
-    private static string Virsh(params string[] args)
-    {
-        var psi = new ProcessStartInfo("virsh") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var x in (string[])["-c", "qemu:///system", .. args]) psi.ArgumentList.Add(x);
-        using var p = Process.Start(psi)!;
-        var output = p.StandardOutput.ReadToEnd();
-        p.StandardError.ReadToEnd();
-        p.WaitForExit();
-        return output;
-    }
 }

@@ -6,6 +6,7 @@ using EdgeCloud.Client;
 using EdgeCloud.Testing;
 using Xunit.Abstractions;
 using static EdgeCloud.EndToEnd.AgentProtocolTests;
+using static EdgeCloud.EndToEnd.HostTools;
 
 namespace EdgeCloud.EndToEnd;
 
@@ -98,14 +99,14 @@ public sealed class KvmAgentTests : IDisposable
             await WaitVmAsync(c, vmId, Suspended, -1, TimeSpan.FromSeconds(120), () => a.Output);
             Assert.False(Directory.Exists($"/proc/{pid}"), "QEMU stops while suspended");
             Assert.True(File.Exists(Path.Combine(Path.GetDirectoryName(console)!, "checkpoint")), "the memory checkpoint is on the host");
-            var bootsBefore = Count(console, TestGuestImage.BootMarker);
+            var bootsBefore = ConsoleCount(console, TestGuestImage.BootMarker);
             await c.CallIntAsync("one.vm.action", "resume", vmId);
             await WaitVmAsync(c, vmId, Active, Running, TimeSpan.FromSeconds(120), () => a.Output);
             pid = QemuPid(vmId);
             Assert.True(Directory.Exists($"/proc/{pid}"));
 
             // ---- reboot (ACPI): the guest boots again in the same QEMU
-            var boots = Count(console, TestGuestImage.BootMarker);
+            var boots = ConsoleCount(console, TestGuestImage.BootMarker);
             await c.CallIntAsync("one.vm.action", "reboot", vmId);
             await ForConsoleAsync(console, TestGuestImage.BootMarker, boots + 1);
             await WaitVmAsync(c, vmId, Active, Running, TimeSpan.FromSeconds(60));
@@ -266,22 +267,4 @@ public sealed class KvmAgentTests : IDisposable
         return int.Parse(File.ReadAllText(file).Trim(), CultureInfo.InvariantCulture);
     }
 
-    private static int Count(string log, string marker) => File.Exists(log) ? Regex.Count(File.ReadAllText(log), Regex.Escape(marker)) : 0;
-
-    private static Task ForConsoleAsync(string log, string pattern, int times) =>
-        Wait.ForAsync(() => Task.FromResult(File.Exists(log) && Regex.Count(File.ReadAllText(log), pattern) >= times),
-            $"'{pattern}' x{times} on the console {log}", TimeSpan.FromSeconds(120));
-
-    private static string Virsh(params string[] args) => Run("virsh", ["-c", "qemu:///system", .. args]);
-
-    private static string Run(string file, params string[] args)
-    {
-        var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var x in args) psi.ArgumentList.Add(x);
-        using var p = Process.Start(psi)!;
-        var output = p.StandardOutput.ReadToEnd();
-        p.StandardError.ReadToEnd();
-        p.WaitForExit();
-        return output;
-    }
 }

@@ -5,6 +5,7 @@ using System.Xml.Linq;
 using EdgeCloud.Testing;
 using Xunit.Abstractions;
 using static EdgeCloud.EndToEnd.AgentProtocolTests;
+using static EdgeCloud.EndToEnd.HostTools;
 
 namespace EdgeCloud.EndToEnd;
 
@@ -74,7 +75,7 @@ public sealed class LxcAgentTests : IDisposable
             var vmDir = Path.Combine(agentDir, "datastores", "0", vmId.ToString(CultureInfo.InvariantCulture));
             var console = Path.Combine(vmDir, "console.log");
             // The container ran its init from the image and read its context (hostname expanded by the front-end).
-            await ForConsoleAsync(console, $"{TestContainerImage.ContextMarker} ct-{vmId}", 1);
+            await ForConsoleAsync(console, $"{TestContainerImage.ContextMarker} ct-{vmId}", seconds: 60);
             Assert.Contains("RUNNING", Run("lxc-info", "-n", name, "-P", "/var/lib/lxc", "-s"), StringComparison.Ordinal);
             Assert.Equal(name, (await VmAsync(c, vmId)).Element("DEPLOY_ID")!.Value);
             // Its disk is a full raw copy made for the lxc driver (a qcow2 overlay cannot be loop-mounted).
@@ -90,7 +91,7 @@ public sealed class LxcAgentTests : IDisposable
             Assert.DoesNotContain("RUNNING", Run("lxc-info", "-n", name, "-P", "/var/lib/lxc", "-s"), StringComparison.Ordinal);
             await c.CallIntAsync("one.vm.action", "resume", vmId);
             await WaitVmAsync(c, vmId, Active, Running, TimeSpan.FromSeconds(120), () => a.Output);
-            await ForConsoleAsync(console, TestContainerImage.UpMarker, 2);
+            await ForConsoleAsync(console, TestContainerImage.UpMarker, 2, seconds: 60);
             Assert.Contains("RUNNING", Run("lxc-info", "-n", name, "-P", "/var/lib/lxc", "-s"), StringComparison.Ordinal);
 
             // ---- terminate: the container, its disk, its directory and its host NIC are gone
@@ -108,18 +109,4 @@ public sealed class LxcAgentTests : IDisposable
         }
     }
 
-    private static Task ForConsoleAsync(string log, string pattern, int times) =>
-        Wait.ForAsync(() => Task.FromResult(File.Exists(log) && Regex.Count(File.ReadAllText(log), Regex.Escape(pattern)) >= times),
-            $"'{pattern}' x{times} on the console {log}", TimeSpan.FromSeconds(60));
-
-    private static string Run(string file, params string[] args)
-    {
-        var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var x in args) psi.ArgumentList.Add(x);
-        using var p = Process.Start(psi)!;
-        var output = p.StandardOutput.ReadToEnd();
-        p.StandardError.ReadToEnd();
-        p.WaitForExit();
-        return output;
-    }
 }

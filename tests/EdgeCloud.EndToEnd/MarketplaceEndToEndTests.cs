@@ -9,6 +9,7 @@ using EdgeCloud.Client;
 using EdgeCloud.Testing;
 using Xunit.Abstractions;
 using static EdgeCloud.EndToEnd.AgentProtocolTests;
+using static EdgeCloud.EndToEnd.HostTools;
 
 namespace EdgeCloud.EndToEnd;
 
@@ -284,14 +285,4 @@ public sealed class MarketplaceEndToEndTests : IDisposable
     private static List<string> Files(string dir) =>
         Directory.EnumerateFiles(dir, "*", SearchOption.AllDirectories).Select(f => $"{Path.GetRelativePath(dir, f)} {new FileInfo(f).Length}").Order(StringComparer.Ordinal).ToList();
 
-    private static string Virsh(params string[] args)
-    {
-        var psi = new ProcessStartInfo("virsh") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in new[] { "-c", "qemu:///system" }.Concat(args)) psi.ArgumentList.Add(a);
-        using var p = Process.Start(psi)!;
-        var output = p.StandardOutput.ReadToEnd();
-        p.StandardError.ReadToEnd();
-        p.WaitForExit();
-        return output;
-    }
 }

@@ -5,6 +5,7 @@ using EdgeCloud.Testing;
 using Xunit.Abstractions;
 using static EdgeCloud.EndToEnd.AgentProtocolTests;
 using static EdgeCloud.EndToEnd.ReplicaCacheTests;
+using static EdgeCloud.EndToEnd.HostTools;
 
 namespace EdgeCloud.EndToEnd;
 

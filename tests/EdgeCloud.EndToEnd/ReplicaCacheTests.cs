@@ -5,6 +5,7 @@ using System.Xml.Linq;
 using EdgeCloud.Client;
 using EdgeCloud.Testing;
 using static EdgeCloud.EndToEnd.AgentProtocolTests;
+using static EdgeCloud.EndToEnd.HostTools;
 
 namespace EdgeCloud.EndToEnd;
 
@@ -101,19 +102,4 @@ public sealed partial class ReplicaCacheTests : IDisposable
     [GeneratedRegex(@"Image \d+ sent to [^:]*: (\d+) bytes")]
     internal static partial Regex SentLine();
 
-    internal static async Task<XElement> HostAsync(OneClient c, int id) => XElement.Parse(await c.CallStringAsync("one.host.info", id));
-
-    internal static string HostAttr(XElement host, string name) => host.Element("TEMPLATE")?.Element(name)?.Value ?? "";
-
-    internal static long Num(XElement host, string name) => long.TryParse(HostAttr(host, name), CultureInfo.InvariantCulture, out var v) ? v : -1;
-
-    internal static string Run(string file, params string[] args)
-    {
-        var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var x in args) psi.ArgumentList.Add(x);
-        using var p = Process.Start(psi)!;
-        var output = p.StandardOutput.ReadToEnd() + p.StandardError.ReadToEnd();
-        p.WaitForExit();
-        return output;
-    }
 }
