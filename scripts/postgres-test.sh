@@ -101,6 +101,9 @@ if as_pg "$pgbin/pg_ctl" -D "$data" status >/dev/null 2>&1; then
   say "already running"
 else
   say "starting on 127.0.0.1:$port"
+  # The server outlives this script: it must not keep descriptors the script inherited (e.g. a lock
+  # file's, from `flock LOCK scripts/test.sh`), or it would hold that lock for as long as it runs.
+  for fd in $(ls /proc/$$/fd); do [ "$fd" -gt 2 ] && eval "exec $fd>&-"; done || true
   as_pg "$pgbin/pg_ctl" -D "$data" -l "$log" -w -t 60 \
     -o "-c listen_addresses=127.0.0.1 -p $port -c unix_socket_directories=$dir -c fsync=on -c synchronous_commit=on -c max_connections=200" \
     start >&2 || { say "start failed; log follows"; tail -n 30 "$log" >&2; exit 1; }

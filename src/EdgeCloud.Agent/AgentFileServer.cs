@@ -23,11 +23,15 @@ public sealed class AgentFileServer : IAsyncDisposable
 {
     private readonly WebApplication _web;
 
-    private AgentFileServer(WebApplication web, Uri advertised)
+    private AgentFileServer(WebApplication web, Uri advertised, CheckpointStore checkpoints)
     {
         _web = web;
         Advertised = advertised;
+        Checkpoints = checkpoints;
     }
+
+    /// <summary>As the cluster's replica host: the VM checkpoints the cluster's hosts ship here.</summary>
+    public CheckpointStore Checkpoints { get; }
 
     /// <summary>The https URL peers use (AGENT_ENDPOINT).</summary>
     public Uri Advertised { get; }
@@ -81,9 +85,11 @@ public sealed class AgentFileServer : IAsyncDisposable
                 await Results.File(lease.Path, "application/octet-stream", enableRangeProcessing: true).ExecuteAsync(ctx).ConfigureAwait(false);
             }
         });
+        var checkpoints = new CheckpointStore(Path.Combine(state.DataDir, "checkpoints"), disks, logs.CreateLogger("checkpoints"));
+        checkpoints.Map(web);
         await web.StartAsync(ct).ConfigureAwait(false);
         var port = new Uri(web.Urls.First()).Port;
-        return new AgentFileServer(web, new Uri($"https://{advertiseHost}:{port}"));
+        return new AgentFileServer(web, new Uri($"https://{advertiseHost}:{port}"), checkpoints);
     }
 
     public async ValueTask DisposeAsync()

@@ -23,6 +23,9 @@ public sealed class AgentService(AgentIdentity identity, LocalState state, Comma
     /// <summary>Facts this agent adds to its host's template (AGENT_ENDPOINT: where its peers fetch migrating VMs' files).</summary>
     public IReadOnlyDictionary<string, string> ExtraFacts { get; init; } = new Dictionary<string, string>();
 
+    /// <summary>This host's store of the cluster's VM checkpoints (used when it is the cluster's replica host).</summary>
+    public CheckpointStore? CheckpointStore { get; init; }
+
     /// <summary>True while a stream is open (for tests and the status line).</summary>
     public bool Connected { get; private set; }
 
@@ -40,6 +43,7 @@ public sealed class AgentService(AgentIdentity identity, LocalState state, Comma
             identity.HostId, identity.HostName, string.Join(",", identity.Frontends), state.Vms.Count);
         var delay = TimeSpan.FromMilliseconds(250);
         var redirects = 0;
+        var checkpoints = executor.Checkpoints?.RunAsync(ct) ?? Task.CompletedTask;
         while (!ct.IsCancellationRequested)
         {
             var started = System.Diagnostics.Stopwatch.GetTimestamp(); // monotonic: a clock step must not change the backoff
@@ -190,6 +194,9 @@ public sealed class AgentService(AgentIdentity identity, LocalState state, Comma
             merged["REPLICA_CACHE_LOCAL_BYTES"] = stats.BytesServedLocally.ToString(System.Globalization.CultureInfo.InvariantCulture);
             merged["REPLICA_CACHE_IMAGES"] = stats.Entries.ToString(System.Globalization.CultureInfo.InvariantCulture);
         }
+        // Checkpoint bytes sent (as a host) and received (as the cluster's replica).
+        foreach (var (k, v) in executor.Checkpoints?.Facts() ?? new Dictionary<string, string>()) merged[k] = v;
+        foreach (var (k, v) in CheckpointStore?.Facts() ?? new Dictionary<string, string>()) merged[k] = v;
         var hostFacts = facts.Read(executor.Hypervisor.Name, merged);
         var m = new AgentProtocol.Monitoring { Timestamp = DateTimeOffset.UtcNow.ToUnixTimeSeconds(), HostFactsJson = JsonSerializer.Serialize(hostFacts, LocalState.Json) };
         var known = new HashSet<int>();
@@ -198,7 +205,11 @@ public sealed class AgentService(AgentIdentity identity, LocalState state, Comma
             known.Add(vm.Spec.VmId);
             if (executor.IsBusy(vm.Spec.VmId) || vm.ChangedAt > listedAt) continue;
             if (domains.TryGetValue(vm.Spec.DomainName, out var d))
-                m.Vms.Add(new VmReport { VmId = vm.Spec.VmId, State = StateName(d.State), DomainStatusJson = JsonSerializer.Serialize(WithCpu(d), LocalState.Json) });
+                m.Vms.Add(new VmReport
+                {
+                    VmId = vm.Spec.VmId, State = StateName(d.State), DomainStatusJson = JsonSerializer.Serialize(WithCpu(d), LocalState.Json),
+                    CheckpointJson = executor.Checkpoints?.ReportJson(vm.Spec) ?? "",
+                });
             else if (vm.Desired == DesiredState.Running)
                 m.Vms.Add(new VmReport { VmId = vm.Spec.VmId, State = "missing" });
         }

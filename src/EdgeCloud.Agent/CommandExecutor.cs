@@ -18,10 +18,23 @@ public sealed class CommandExecutor(LocalState state, IHypervisor hypervisor, IH
 {
     private readonly ConcurrentDictionary<int, SemaphoreSlim> _locks = new();
     private readonly ConcurrentDictionary<string, Task<LocalState.CommandResultData>> _running = new(StringComparer.Ordinal);
+    private readonly AgentDiskActions _diskActions = new(hypervisor, disks, logger);
 
     public IHypervisor Hypervisor => hypervisor;
 
     public LocalDisks Disks => disks;
+
+    /// <summary>Periodic checkpoints to the cluster's replica (kvm agents); null where the hypervisor has none.</summary>
+    public VmCheckpointer? Checkpoints { get; set; }
+
+    /// <summary>Runs work for a VM under the same per-VM lock as its commands (checkpoints never overlap an action).</summary>
+    public async Task<T> WithVmLockAsync<T>(int vmId, Func<Task<T>> work, CancellationToken ct)
+    {
+        var gate = _locks.GetOrAdd(vmId, _ => new SemaphoreSlim(1, 1));
+        await gate.WaitAsync(ct).ConfigureAwait(false);
+        try { return await work().ConfigureAwait(false); }
+        finally { gate.Release(); }
+    }
 
     /// <summary>VMs with an action under way (monitoring leaves them to the action's result).</summary>
     public bool IsBusy(int vmId) => _locks.TryGetValue(vmId, out var l) && l.CurrentCount == 0;
@@ -34,12 +47,14 @@ public sealed class CommandExecutor(LocalState state, IHypervisor hypervisor, IH
             return Task.FromResult(done.Result);
         }
         // The same command twice at once (a resend while it runs): one execution, both get its result.
+        // A backup cancel must not wait behind the backup it cancels: it runs outside the VM's queue.
+        if (command.Op == nameof(DriverOp.BackupCancel)) return _running.GetOrAdd(command.CommandId, _ => RunAsync(command, ct, queued: false));
         return _running.GetOrAdd(command.CommandId, _ => RunAsync(command, ct));
     }
 
-    private async Task<LocalState.CommandResultData> RunAsync(Command command, CancellationToken ct)
+    private async Task<LocalState.CommandResultData> RunAsync(Command command, CancellationToken ct, bool queued = true)
     {
-        var gate = _locks.GetOrAdd(command.VmId, _ => new SemaphoreSlim(1, 1));
+        var gate = queued ? _locks.GetOrAdd(command.VmId, _ => new SemaphoreSlim(1, 1)) : new SemaphoreSlim(1, 1);
         await gate.WaitAsync(ct).ConfigureAwait(false);
         LocalState.CommandResultData result;
         try
@@ -47,8 +62,18 @@ public sealed class CommandExecutor(LocalState state, IHypervisor hypervisor, IH
             var started = DateTimeOffset.UtcNow;
             try
             {
-                var deployId = await ApplyAsync(command, ct).ConfigureAwait(false);
-                result = new(command.CommandId, true, "", deployId);
+                // Checkpoint layers go back into disk.N first: every action finds the VM's disks where they always are.
+                if (Checkpoints is not null) await Checkpoints.SettleAsync(command.VmId, ct).ConfigureAwait(false);
+                var data = "";
+                string deployId;
+                if (Enum.TryParse<DriverOp>(command.Op, out var diskOp) && AgentDiskActions.Handles(diskOp))
+                {
+                    var spec = SpecOf(command);
+                    data = await _diskActions.RunAsync(diskOp, spec, command.Argument, ct).ConfigureAwait(false);
+                    deployId = spec.DomainName;
+                }
+                else deployId = await ApplyAsync(command, ct).ConfigureAwait(false);
+                result = new(command.CommandId, true, "", deployId, data);
                 logger.LogInformation("VM {VmId}: {Op} done in {Ms} ms", command.VmId, command.Op, (DateTimeOffset.UtcNow - started).TotalMilliseconds.ToString("0", CultureInfo.InvariantCulture));
             }
             catch (Exception ex) when (ex is HostDriverException or IOException or UnauthorizedAccessException or JsonException or ArgumentException or InvalidOperationException)
@@ -77,6 +102,16 @@ public sealed class CommandExecutor(LocalState state, IHypervisor hypervisor, IH
         };
     }
 
+    /// <summary>The command's VM spec (sent with it, or the one this host keeps), paths resolved.</summary>
+    private VmSpec SpecOf(Command command)
+    {
+        var spec = command.SpecJson.Length > 0
+            ? Resolve(JsonSerializer.Deserialize<VmSpec>(command.SpecJson, LocalState.Json) ?? throw new ArgumentException("The command carries no VM spec."))
+            : state.Vm(command.VmId)?.Spec ?? throw new ArgumentException($"VM {command.VmId} is not known on this host.");
+        if (spec.VmId != command.VmId) throw new ArgumentException($"The spec is for VM {spec.VmId}, the command for VM {command.VmId}.");
+        return spec;
+    }
+
     private async Task<string> ApplyAsync(Command command, CancellationToken ct)
     {
         if (!Enum.TryParse<DriverOp>(command.Op, out var op)) throw new ArgumentException($"Unknown command \"{command.Op}\" (is the agent older than the front-end?).");
@@ -91,6 +126,9 @@ public sealed class CommandExecutor(LocalState state, IHypervisor hypervisor, IH
         switch (op)
         {
             case DriverOp.Prolog:
+                // Restarted here after its host failed: the disks come from the VM's last checkpoint on the replica.
+                if (spec.CheckpointRestoreFrom.Length > 0)
+                    await (Checkpoints ?? throw new HostDriverException("This agent cannot restore VMs from checkpoints (its hypervisor has no disk checkpoints).")).RestoreAsync(spec, ct).ConfigureAwait(false);
                 spec = await PrepareDisksAsync(spec, ct).ConfigureAwait(false);
                 Keep(spec, DesiredState.Stopped);
                 return "";
@@ -151,7 +189,7 @@ public sealed class CommandExecutor(LocalState state, IHypervisor hypervisor, IH
             case DriverOp.AttachDisk:
             {
                 var disk = spec.Disks.FirstOrDefault(d => d.DiskId == arg) ?? throw new ArgumentException($"Disk {command.Argument} is not in the VM's spec.");
-                disk = await disks.PrepareAsync(spec, disk, ct).ConfigureAwait(false);
+                disk = await disks.PrepareAsync(spec, disk, hypervisor.RequiredDiskFormat, ct).ConfigureAwait(false);
                 spec = spec with { Disks = spec.Disks.Select(d => d.DiskId == arg ? disk : d).ToList() };
                 Keep(spec, Desired(spec));
                 if (await IsRunningAsync(domain, ct).ConfigureAwait(false)) await hypervisor.AttachDiskAsync(domain, disk, ct).ConfigureAwait(false);
@@ -165,6 +203,11 @@ public sealed class CommandExecutor(LocalState state, IHypervisor hypervisor, IH
                 await disks.RemoveAsync(spec, disk, ct).ConfigureAwait(false);
                 return domain;
             }
+            case DriverOp.AttachNic when spec.Nics.Any(n => n.Aliases.Any(a => a.NicId == arg)):
+            case DriverOp.DetachNic when !spec.Nics.Any(n => n.NicId == arg):
+                // A NIC_ALIAS is an address the guest configures on its parent's interface (context): no device to change.
+                Keep(spec, Desired(spec));
+                return domain;
             case DriverOp.AttachNic:
             {
                 var nic = spec.Nics.FirstOrDefault(x => x.NicId == arg) ?? throw new ArgumentException($"NIC {command.Argument} is not in the VM's spec.");
@@ -214,7 +257,7 @@ public sealed class CommandExecutor(LocalState state, IHypervisor hypervisor, IH
     private async Task<VmSpec> PrepareDisksAsync(VmSpec spec, CancellationToken ct)
     {
         var prepared = new List<DiskSpec>(spec.Disks.Count);
-        foreach (var d in spec.Disks) prepared.Add(await disks.PrepareAsync(spec, d, ct).ConfigureAwait(false));
+        foreach (var d in spec.Disks) prepared.Add(await disks.PrepareAsync(spec, d, hypervisor.RequiredDiskFormat, ct).ConfigureAwait(false));
         return spec with { Disks = prepared };
     }
 

@@ -9,8 +9,13 @@ namespace EdgeCloud.Agent;
 /// (tier 3: an image crosses the link from the front-end once, then every VM of it starts from local
 /// disk), a full copy for persistent disks, a blank volatile disk. Idempotent.
 /// </summary>
-public sealed class LocalDisks(VmDiskPreparer preparer, ReplicaCache cache, QemuImg qemu, DiskSourceResolver resolve, HttpClient? http = null)
+public sealed class LocalDisks(VmDiskPreparer preparer, ReplicaCache cache, QemuImg qemu, DiskSourceResolver resolve, HttpClient? http = null, Uri? frontend = null)
 {
+    /// <summary>The front-end's agents' endpoint (images down, disk copies and backups up), when known.</summary>
+    public Uri? Frontend => frontend;
+
+    public QemuImg Qemu => qemu;
+
     /// <summary>The agent's HTTPS client (its certificate, trusting its front-end's CA): front-end, replica and peers.</summary>
     public HttpClient? Http => http;
 
@@ -53,13 +58,17 @@ public sealed class LocalDisks(VmDiskPreparer preparer, ReplicaCache cache, Qemu
 
     public ReplicaCache Cache => cache;
 
-    /// <summary>Makes the disk if needed; returns the spec with the format the disk really has (an overlay is qcow2).</summary>
-    public async Task<DiskSpec> PrepareAsync(VmSpec spec, DiskSpec disk, CancellationToken ct)
+    /// <summary>
+    /// Makes the disk if needed; returns the spec with the format the disk really has (an overlay is qcow2).
+    /// With <paramref name="requiredFormat"/> (the hypervisor's <see cref="IHypervisor.RequiredDiskFormat"/>)
+    /// every image disk is a full copy in that format instead of an overlay.
+    /// </summary>
+    public async Task<DiskSpec> PrepareAsync(VmSpec spec, DiskSpec disk, string? requiredFormat, CancellationToken ct)
     {
         Directory.CreateDirectory(spec.VmDir);
         try
         {
-            var prepared = await For(spec).PrepareAsync(spec.VmId, disk, ct).ConfigureAwait(false);
+            var prepared = await For(spec).PrepareAsync(spec.VmId, disk, ct, requiredFormat).ConfigureAwait(false);
             return disk with { Format = prepared.Format };
         }
         catch (StorageException ex)
@@ -81,6 +90,6 @@ public sealed class LocalDisks(VmDiskPreparer preparer, ReplicaCache cache, Qemu
         var qemu = new QemuImg();
         var cache = new ReplicaCache(Path.Combine(dataDir, "cache"), cacheBytes, new ImageImporter(qemu, http));
         var resolve = VmDiskPreparer.FrontendResolver(frontend, "", http);
-        return new LocalDisks(new VmDiskPreparer(cache, qemu, resolve), cache, qemu, resolve, http);
+        return new LocalDisks(new VmDiskPreparer(cache, qemu, resolve), cache, qemu, resolve, http, frontend);
     }
 }

@@ -30,9 +30,9 @@ public sealed class LocalState
     public sealed record JournalEntry(CommandResultData Result, bool Acked, long At);
 
     /// <summary>A command's result as stored (the protobuf message is not JSON-friendly).</summary>
-    public sealed record CommandResultData(string CommandId, bool Success, string Message, string DeployId)
+    public sealed record CommandResultData(string CommandId, bool Success, string Message, string DeployId, string Data = "")
     {
-        public CommandResult ToMessage() => new() { CommandId = CommandId, Success = Success, Message = Message, DeployId = DeployId };
+        public CommandResult ToMessage() => new() { CommandId = CommandId, Success = Success, Message = Message, DeployId = DeployId, DataJson = Data ?? "" };
     }
 
     public LocalState(string dataDir)

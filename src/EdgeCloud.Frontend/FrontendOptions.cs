@@ -41,6 +41,15 @@ public sealed record FrontendOptions
     /// <summary>Seconds between host monitoring probes.</summary>
     public double MonitorInterval { get; init; } = 10;
 
+    /// <summary>
+    /// Host-failure recovery (leader only): the VMs of a host in ERROR for longer than <see cref="HostErrorGrace"/>
+    /// restart on another host of its cluster (from their last checkpoint, else recreated). On by default.
+    /// </summary>
+    public bool HostErrorRecovery { get; init; } = true;
+
+    /// <summary>Seconds a host stays in ERROR before its VMs are moved; negative = five monitoring intervals (OpenNebula's host_error hook: -p 5).</summary>
+    public double HostErrorGrace { get; init; } = -1;
+
     /// <summary>Dummy VM driver: seconds each action takes.</summary>
     public double DummyActionDelay { get; init; } = 0.05;
 
@@ -74,6 +83,17 @@ public sealed record FrontendOptions
 
     /// <summary>qemu-img executable the fs datastore driver uses to check and create images.</summary>
     public string QemuImg { get; init; } = "qemu-img";
+
+    // ---- networking (external IPAM, elastic IPs) ----
+
+    /// <summary>Directory of external IPAM drivers: IPAM_MAD = NAME runs the actions in DIR/NAME/ (empty = DATA/ipam).</summary>
+    public string IpamDrivers { get; init; } = "";
+
+    /// <summary>Directory of elastic-IP hooks: ELASTIC_IP_HOOK = NAME runs DIR/NAME (empty = DATA/elastic-ip).</summary>
+    public string ElasticIpHooks { get; init; } = "";
+
+    /// <summary>Seconds an IPAM driver action or an elastic-IP hook may take before it fails.</summary>
+    public double NetworkDriverTimeout { get; init; } = 30;
 
     // ---- High availability (Raft) ----
 

@@ -151,6 +151,11 @@ public sealed class FrontendServer : IAsyncDisposable
         var runner = new DriverRunner(cloudRef, vmDrivers, loggerFactory.CreateLogger<DriverRunner>());
         var bus = new CommandBus(snapshot, (IChangeLog?)raft?.Node ?? new StoreChangeLog(store), time, loggerFactory.CreateLogger<CommandBus>());
         cloud = new Cloud(bus, settings, time, runner);
+        // ---- networking: external IPAM drivers and elastic-IP hooks (docs/networking.md)
+        var netTimeout = TimeSpan.FromSeconds(options.NetworkDriverTimeout);
+        cloud.Ipam = new EdgeCloud.Frontend.Networking.ExternalIpamDrivers(options.IpamDrivers.Length > 0 ? options.IpamDrivers : Path.Combine(dataDir, "ipam"), netTimeout);
+        var ipamLogger = loggerFactory.CreateLogger<EdgeCloud.Frontend.Networking.IpamReleaser>();
+        cloud.IpamFreeFailed = (mad, ip, reason) => ipamLogger.LogWarning("IPAM {Driver}: giving back {Ip} failed: {Reason}", mad, ip, reason);
 
         var services = builder.Services;
         services.AddSingleton(options);
@@ -175,6 +180,8 @@ public sealed class FrontendServer : IAsyncDisposable
         services.AddSingleton<Func<Cloud>>(cloudRef);
         services.AddSingleton<HostMonitor>();
         services.AddSingleton<IHostedService>(sp => LeaderOnlyService.Wrap(leadership, sp.GetRequiredService<HostMonitor>(), loggerFactory));
+        services.AddSingleton<HostFailureRecovery>();
+        services.AddSingleton<IHostedService>(sp => LeaderOnlyService.Wrap(leadership, sp.GetRequiredService<HostFailureRecovery>(), loggerFactory));
         services.AddSingleton<DummyStorageAndNetwork>();
         services.AddSingleton<IHostedService>(sp => LeaderOnlyService.Wrap(leadership, sp.GetRequiredService<DummyStorageAndNetwork>(), loggerFactory));
         services.AddSingleton(new PlacementEngine(SchedulerOptionsFrom(options), time));
@@ -186,9 +193,17 @@ public sealed class FrontendServer : IAsyncDisposable
         services.AddSingleton(importer);
         services.AddSingleton(sp => new FsDatastoreDriver(cloudRef, options, importer, sp.GetRequiredService<ILogger<FsDatastoreDriver>>()));
         services.AddSingleton<IHostedService>(sp => LeaderOnlyService.Wrap(leadership, sp.GetRequiredService<FsDatastoreDriver>(), loggerFactory));
+        // storage: disk save-as and backups uploaded by the hosts, restores of backups
+        services.AddSingleton(sp => new HostCopyStore(cloudRef, sp.GetRequiredService<FsDatastoreDriver>(), importer, sp.GetRequiredService<ILogger<HostCopyStore>>()));
+        services.AddSingleton<IHostedService>(sp => LeaderOnlyService.Wrap(leadership, sp.GetRequiredService<HostCopyStore>(), loggerFactory));
         services.AddSingleton(sp => new HttpMarketDriver(cloudRef, options, storageHttp, importer, sp.GetRequiredService<ILogger<HttpMarketDriver>>()));
         services.AddSingleton<IHostedService>(sp => LeaderOnlyService.Wrap(leadership, sp.GetRequiredService<HttpMarketDriver>(), loggerFactory));
         // ---- end storage
+        services.AddSingleton(sp => new EdgeCloud.Frontend.Networking.IpamReleaser(cloudRef, sp.GetRequiredService<ILogger<EdgeCloud.Frontend.Networking.IpamReleaser>>()));
+        services.AddSingleton(sp => new EdgeCloud.Frontend.Networking.ElasticIpBinder(cloudRef,
+            new EdgeCloud.Frontend.Networking.ElasticIpHookDirectory(options.ElasticIpHooks.Length > 0 ? options.ElasticIpHooks : Path.Combine(dataDir, "elastic-ip"), netTimeout),
+            sp.GetRequiredService<ILogger<EdgeCloud.Frontend.Networking.ElasticIpBinder>>()));
+        services.AddSingleton<IHostedService>(sp => LeaderOnlyService.Wrap(leadership, sp.GetRequiredService<EdgeCloud.Frontend.Networking.ElasticIpBinder>(), loggerFactory));
 
         var renderContext = new RenderContext(monitoring, settings.DefaultUserQuotas, settings.DefaultGroupQuotas);
         services.AddSingleton(new XmlCache(renderContext));
@@ -221,7 +236,11 @@ public sealed class FrontendServer : IAsyncDisposable
         bus.Subscribe(web.Services.GetRequiredService<DummyStorageAndNetwork>());
         bus.Subscribe(web.Services.GetRequiredService<SchedulerService>());
         bus.Subscribe(web.Services.GetRequiredService<FsDatastoreDriver>()); // storage
+        bus.Subscribe(web.Services.GetRequiredService<HostCopyStore>()); // storage
+        web.Services.GetRequiredService<HostCopyStore>().Map(web, ctx => hub is not null && hub.IsAgentRequest(ctx) ? hub.Pki.HostOf(ctx.Connection.ClientCertificate) : null);
         bus.Subscribe(web.Services.GetRequiredService<HttpMarketDriver>()); // storage
+        bus.Subscribe(web.Services.GetRequiredService<EdgeCloud.Frontend.Networking.IpamReleaser>()); // networking
+        bus.Subscribe(web.Services.GetRequiredService<EdgeCloud.Frontend.Networking.ElasticIpBinder>()); // networking
         // storage: GET/HEAD /images/{id}; host agents (their certificate on the agents' port) need no session
         ImageEndpoint.Map(web, cloudRef, hub is null ? null : ctx => hub.IsAgentRequest(ctx), loggerFactory.CreateLogger("EdgeCloud.Frontend.Storage.ImageEndpoint"));
         var endpointHandler = web.Services.GetRequiredService<XmlRpcEndpoint>();

@@ -175,6 +175,23 @@ public static class NetworkPlan
         return cmds;
     }
 
+    /// <summary>
+    /// The addresses the guest puts on its interface <paramref name="dev"/> for this NIC, as OpenNebula's
+    /// contextualization does from ETHn_IP/ETHn_MASK and ETHn_ALIASm_IP/ETHn_ALIASm_MASK: the NIC's address,
+    /// then every alias's, except aliases with EXTERNAL = YES (mapped to the VM from outside, never on
+    /// the interface). A host-side stand-in for the guest (a namespace endpoint) runs exactly these.
+    /// </summary>
+    public static IReadOnlyList<HostCommand> GuestAddresses(NicSpec nic, string dev)
+    {
+        var cmds = new List<HostCommand>();
+        static string Cidr(string ip, int prefix) => prefix is > 0 and <= 32 ? $"{ip}/{prefix.ToString(CultureInfo.InvariantCulture)}" : $"{ip}/32";
+        if (nic.Ip.Length > 0) cmds.Add(HostCommand.Ip("addr", "replace", Cidr(nic.Ip, nic.PrefixLength), "dev", dev));
+        foreach (var a in nic.Aliases.OrderBy(a => a.AliasId))
+            if (!a.External && a.Ip.Length > 0) cmds.Add(HostCommand.Ip("addr", "replace", Cidr(a.Ip, a.PrefixLength), "dev", dev));
+        cmds.Add(HostCommand.Ip("link", "set", "dev", dev, "up"));
+        return cmds;
+    }
+
     /// <summary>VXLAN_MODE=unicast (case-insensitive); anything else is multicast as OpenNebula's default.</summary>
     public static bool IsUnicast(NicSpec nic) => string.Equals(nic.VxlanMode, "unicast", StringComparison.OrdinalIgnoreCase);
 

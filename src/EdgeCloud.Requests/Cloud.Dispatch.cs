@@ -29,6 +29,7 @@ public sealed partial class Cloud
                     if (tx.Get<Host>(ObjectType.Host, d.HostId) is not { State: HostState.MONITORED } host) continue;
                     if (!d.Migrate && vm.State == VmState.PENDING)
                     {
+                        if (PickAutoNics(tx, vm, host) is null) continue; // no free address on an auto NIC's network there: stays PENDING
                         Deploy(tx, ClearSchedMessage(vm), host, d.DatastoreId, enforce: false, Caller.System, VmAction.Deploy);
                         n++;
                     }

@@ -16,10 +16,16 @@ public sealed partial class Cloud
     /// one.vn.allocate: the network starts in INIT and becomes READY once its driver has set it up
     /// (the dummy driver at once); only READY networks give leases.
     /// </summary>
-    public Task<int> VNetAllocateAsync(Caller caller, string text, int clusterId, CancellationToken ct = default)
+    public async Task<int> VNetAllocateAsync(Caller caller, string text, int clusterId, CancellationToken ct = default)
     {
-        var spec = PrepareVNet(ParseTemplate(text));
-        return bus.ExecuteAsync(tx => CreateVNet(tx, caller, spec, [clusterId < 0 ? DefaultClusterId : clusterId]), ct);
+        var t = ParseTemplate(text);
+        // ARs with an external IPAM_MAD are what their IPAM answers to register_address_range (undone if the allocation fails).
+        var registered = await RegisterTemplateArsAsync(t, msg => CloudException.Allocate(ObjectType.VNet, msg), ct).ConfigureAwait(false);
+        return await UnregisterOnFailureAsync(registered, () =>
+        {
+            var spec = PrepareVNet(t);
+            return bus.ExecuteAsync(tx => CreateVNet(tx, caller, spec, [clusterId < 0 ? DefaultClusterId : clusterId]), ct);
+        }).ConfigureAwait(false);
     }
 
     /// <summary>A network template checked (NAME, VN_MAD, PHYDEV, address ranges) and split into its parts.</summary>
@@ -132,23 +138,36 @@ public sealed partial class Cloud
             if (used.Count > 0) throw CloudException.Action($"Cannot delete virtual network {id}: it has leases in use by VMs {string.Join(",", used.Take(10))}.", id);
             if (tx.All<VNet>(ObjectType.VNet).Any(n => n.ParentNetworkId == id))
                 throw CloudException.Action($"Cannot delete virtual network {id}: it has reservations.", id);
+            foreach (var ar in net.AddressRanges)
+                if (IpamScope.ExternalMad(ar) is { } mad) tx.Raise(new IpamRangeRemoved(mad, ar.Attributes.CloneVector()));
             foreach (var cid in net.Clusters)
                 if (tx.Get<Cluster>(ObjectType.Cluster, cid) is { } c) tx.Put(c with { VNets = c.VNets.Remove(id) });
             tx.Delete(ObjectType.VNet, id);
             return id;
         }, ct);
 
-    public Task<int> VNetAddArAsync(Caller caller, int id, string text, CancellationToken ct = default)
+    public async Task<int> VNetAddArAsync(Caller caller, int id, string text, CancellationToken ct = default)
     {
         var ar = ParseTemplate(text, ErrorCode.Action).Vector("AR") ?? throw CloudException.Action("No AR in template.", id);
-        ValidateAr(ar);
-        return bus.ExecuteAsync(tx =>
+        if (IpamScope.ExternalMad(ar) is not null)
         {
-            var net = Demand<VNet>(tx, caller, ObjectType.VNet, id, AuthOp.Admin);
-            var arId = net.NextArId;
-            tx.Put(net with { AddressRanges = net.AddressRanges.Add(new AddressRange { ArId = arId, Attributes = NormalizeAr(ar, arId) }), NextArId = arId + 1 });
-            return id;
-        }, ct);
+            var net = bus.Current.Get<VNet>(ObjectType.VNet, id) ?? throw CloudException.NotFound(ObjectType.VNet, id);
+            Authorizer.Demand(caller, net, AuthOp.Admin, Acls(bus.Current)); // before the IPAM is asked
+        }
+        var ars = new List<VectorAttribute> { ar };
+        var registered = await RegisterArsAsync(ars, msg => CloudException.Action(msg, id), ct).ConfigureAwait(false);
+        ar = ars[0];
+        return await UnregisterOnFailureAsync(registered, () =>
+        {
+            ValidateAr(ar);
+            return bus.ExecuteAsync(tx =>
+            {
+                var net = Demand<VNet>(tx, caller, ObjectType.VNet, id, AuthOp.Admin);
+                var arId = net.NextArId;
+                tx.Put(net with { AddressRanges = net.AddressRanges.Add(new AddressRange { ArId = arId, Attributes = NormalizeAr(ar, arId) }), NextArId = arId + 1 });
+                return id;
+            }, ct);
+        }).ConfigureAwait(false);
     }
 
     public Task<int> VNetRemoveArAsync(Caller caller, int id, int arId, bool force, CancellationToken ct = default) =>
@@ -158,6 +177,7 @@ public sealed partial class Cloud
             var ar = net.AddressRanges.FirstOrDefault(a => a.ArId == arId) ?? throw CloudException.Action($"Address range {arId} does not exist.", id);
             if (!force && ar.Leases.Values.Any(l => l.Vm >= 0)) throw CloudException.Action($"Address range {arId} has leases in use.", id);
             tx.Put(net with { AddressRanges = net.AddressRanges.Remove(ar) });
+            if (IpamScope.ExternalMad(ar) is { } mad) tx.Raise(new IpamRangeRemoved(mad, ar.Attributes.CloneVector()));
             return id;
         }, ct);
 
@@ -174,6 +194,8 @@ public sealed partial class Cloud
             foreach (var (k, v) in upd.Values)
             {
                 if (k is "AR_ID" or "TYPE" or "IP" or "MAC" or "IP6" or "ULA_PREFIX" or "GLOBAL_PREFIX") continue;
+                if (k == "IPAM_MAD" && v != (ar.Attributes["IPAM_MAD"] ?? ""))
+                    throw CloudException.Action("IPAM_MAD of an address range cannot change (its addresses belong to its IPAM); add a new range instead.", id);
                 if (k == "SIZE")
                 {
                     if (!int.TryParse(v, CultureInfo.InvariantCulture, out var size) || size <= 0) throw CloudException.Action($"Invalid SIZE \"{v}\".", id);
@@ -191,7 +213,7 @@ public sealed partial class Cloud
     {
         var t = ParseTemplate(text, ErrorCode.Action);
         var lease = t.Vector("LEASES") ?? throw CloudException.Action("No LEASES in template.", id);
-        return bus.ExecuteAsync(tx =>
+        return ExecuteLeasingAsync(tx =>
         {
             var net = Demand<VNet>(tx, caller, ObjectType.VNet, id, AuthOp.Manage);
             foreach (var ar in net.AddressRanges)
@@ -202,17 +224,26 @@ public sealed partial class Cloud
                 if (hold)
                 {
                     if (ar.Leases.TryGetValue(i, out var taken)) throw CloudException.Action($"Address is already in use (VM {taken.Vm}).", id);
+                    if (IpamScope.ExternalMad(ar) is { } mad && AddressMath.IpAt(ar, i) is { } heldIp)
+                    {
+                        // An externally managed address is held only if its IPAM agrees (allocate_address).
+                        var scope = IpamScope.Current ?? throw CloudException.Action($"Address range {ar.ArId} is managed by IPAM driver \"{mad}\".", id);
+                        if (scope.Discover) { scope.Needs.Add(new IpamNeed(net.Id, ar.ArId, mad, ar.Attributes.CloneVector(), heldIp, "hold")); return id; }
+                        if (scope.Take(net.Id, ar.ArId, heldIp) is null) throw CloudException.Action($"Address range {ar.ArId} changed while its IPAM was asked; try again.", id);
+                    }
                     tx.Put(net with { AddressRanges = net.AddressRanges.Replace(ar, ar with { Leases = ar.Leases.Add(i, new Lease(i, -1, -1)) }) });
                 }
                 else
                 {
                     if (!ar.Leases.TryGetValue(i, out var l) || l.Vm != -1) throw CloudException.Action("Address is not on hold.", id);
                     tx.Put(net with { AddressRanges = net.AddressRanges.Replace(ar, ar with { Leases = ar.Leases.Remove(i) }) });
+                    if (IpamScope.ExternalMad(ar) is { } mad && AddressMath.IpAt(ar, i) is { } freedIp)
+                        tx.Raise(new IpamAddressFreed(mad, ar.Attributes.CloneVector(), freedIp));
                 }
                 return id;
             }
             throw CloudException.Action("The address is not in any address range of the network.", id);
-        }, ct);
+        }, msg => CloudException.Action(msg, id), ct);
     }
 
     /// <summary>
@@ -232,6 +263,7 @@ public sealed partial class Cloud
             foreach (var ar in parent.AddressRanges)
             {
                 if (t.TryGetLong("AR_ID", out var wantAr) && wantAr != ar.ArId) continue;
+                if (IpamScope.ExternalMad(ar) is not null) continue; // the IPAM hands these out one lease at a time
                 var arSize = ar.Attributes.GetInt("SIZE") ?? 0;
                 var start = t.Get("IP") is { } ip ? AddressMath.IndexOfIp(ar, ip) : t.Get("MAC") is { } mac ? AddressMath.IndexOfMac(ar, mac) : null;
                 int? first = null;

@@ -123,16 +123,18 @@ public sealed partial class Cloud
     public Task<int> TemplateInstantiateAsync(Caller caller, int id, string name, bool hold, string extra, bool persistent, CancellationToken ct = default)
     {
         var extraT = string.IsNullOrWhiteSpace(extra) ? new Template() : ParseTemplate(extra);
-        return bus.ExecuteAsync(tx =>
+        // Leasing: the command may run twice (IPAM discovery first), so it changes no captured variable.
+        return ExecuteLeasingAsync(tx =>
         {
-            var tpl = Demand<VmTemplate>(tx, caller, ObjectType.Template, id, AuthOp.Use);
+            var tid = id;
+            var tpl = Demand<VmTemplate>(tx, caller, ObjectType.Template, tid, AuthOp.Use);
             if (persistent)
             {
                 // As oned: a private copy of the template whose images are persistent copies; the VM runs from it.
                 var copyName = !string.IsNullOrEmpty(name) ? name : $"{tpl.Name}-persistent-{tx.Snapshot.LastId(ObjectType.Template) + 1}";
                 var copyId = CloneTemplate(tx, caller, tpl, copyName, recursive: true, persistentImages: true);
                 tpl = Require<VmTemplate>(tx, ObjectType.Template, copyId);
-                id = copyId;
+                tid = copyId;
             }
             DemandCreate(tx, caller, ObjectType.Vm);
             var t = tpl.Template.Clone();
@@ -140,7 +142,7 @@ public sealed partial class Cloud
             var vmName = !string.IsNullOrEmpty(name) ? name : extraT.Get("NAME") is { Length: > 0 } en ? en : null;
             if (vmName is null) t.Set("NAME", $"{tpl.Name}-%i");
             else t.Set("NAME", vmName);
-            return CreateVm(tx, caller, t, hold, id, null);
-        }, ct);
+            return CreateVm(tx, caller, t, hold, tid, null);
+        }, msg => CloudException.Allocate(ObjectType.Vm, msg), ct);
     }
 }

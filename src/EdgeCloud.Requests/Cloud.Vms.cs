@@ -20,11 +20,11 @@ public sealed partial class Cloud
     public Task<int> VmAllocateAsync(Caller caller, string text, bool hold, CancellationToken ct = default)
     {
         var t = ParseTemplate(text);
-        return bus.ExecuteAsync(tx =>
+        return ExecuteLeasingAsync(tx =>
         {
             DemandCreate(tx, caller, ObjectType.Vm);
             return CreateVm(tx, caller, t.Clone(), hold, templateId: -1, name: null);
-        }, ct);
+        }, msg => CloudException.Allocate(ObjectType.Vm, msg), ct);
     }
 
     /// <summary>
@@ -88,22 +88,54 @@ public sealed partial class Cloud
             t.Add(disk);
         }
 
-        // NICs: a lease from the network, charged to the owner's network quota.
+        // NICs: a lease from the network, charged to the owner's network quota; then the NIC_ALIASes
+        // (addresses on a parent NIC, named by PARENT = its NAME). NETWORK_MODE = auto NICs get their
+        // network when the VM is placed (Cloud.AutoNics).
         var nics = t.Vectors("NIC").ToList();
+        var aliases = t.Vectors("NIC_ALIAS").ToList();
         foreach (var n in nics) t.Remove(n);
+        foreach (var a in aliases) t.Remove(a);
         var nicId = 0;
+        var placed = new List<VectorAttribute>();
         foreach (var n in nics)
         {
+            if (VmNics.IsAuto(n))
+            {
+                var auto = VmNics.AutoNic(n, nicId++);
+                var reachable = AutoNicClusters(tx, caller, auto);
+                clusters = restricted ? [.. clusters.Intersect(reachable)] : reachable;
+                restricted = true;
+                placed.Add(auto);
+                continue;
+            }
             var net = ResolveNet(tx, caller, n);
             var nic = LifeCycle.Leases.Acquire(tx, net, n, id, nicId++);
+            VmNics.SetName(nic);
             LifeCycle.ChargeOwnerQuota(tx, vm.Uid, vm.Gid, q => QuotaEngine.AddNetwork(q.Quotas, q.Defaults, net.Id, 1, q.Who, check: true));
             if (net.Clusters.Count > 0)
             {
                 clusters = restricted ? [.. clusters.Intersect(net.Clusters)] : [.. net.Clusters];
                 restricted = true;
             }
-            t.Add(nic);
+            placed.Add(nic);
         }
+        foreach (var a in aliases)
+        {
+            if (VmNics.IsAuto(a)) throw CloudException.Allocate(ObjectType.Vm, "Alias is incompatible with auto mode.");
+            var parent = VmNics.ParentOf(placed, a) ?? throw CloudException.Allocate(ObjectType.Vm, $"NIC named {a["PARENT"]} not found for alias.");
+            if (VmNics.IsAuto(parent)) throw CloudException.Allocate(ObjectType.Vm, "Alias is incompatible with auto mode.");
+            var net = ResolveNet(tx, caller, a);
+            var alias = LifeCycle.Leases.Acquire(tx, net, VmNics.AliasRequest(a, parent, placed), id, nicId++);
+            VmNics.LinkAlias(parent, alias);
+            LifeCycle.ChargeOwnerQuota(tx, vm.Uid, vm.Gid, q => QuotaEngine.AddNetwork(q.Quotas, q.Defaults, net.Id, 1, q.Who, check: true));
+            if (net.Clusters.Count > 0)
+            {
+                clusters = restricted ? [.. clusters.Intersect(net.Clusters)] : [.. net.Clusters];
+                restricted = true;
+            }
+            placed.Add(alias);
+        }
+        foreach (var n in placed) t.Add(n);
         if (restricted)
         {
             if (clusters.Count == 0) throw CloudException.Allocate(ObjectType.Vm, "Incompatible clusters in DISK and NIC: no cluster has all of the VM's images and networks.");
@@ -386,6 +418,9 @@ public sealed partial class Cloud
         if (host.State is HostState.DISABLED or HostState.OFFLINE or HostState.ERROR && enforce)
             throw CloudException.Action($"Host {host.Id} is {host.State} and cannot run VMs.", vm.Id);
         if (enforce) CheckCapacity(vm, host);
+        // NETWORK_MODE = auto NICs lease from a network of the host's cluster (Cloud.AutoNics).
+        vm = LeaseAutoNics(tx, vm, host)
+             ?? throw CloudException.Action($"No virtual network of cluster {host.ClusterId} matches the VM's NETWORK_MODE = auto NICs with a free address.", vm.Id);
         var ds = PickSystemDatastore(tx, host, dsId, vm.Id);
         var from = vm.State;
         vm = VmLifeCycle.AddHistory(tx, vm with { Resched = 0 }, host, ds, action, by.Uid, by.Gid);
@@ -518,26 +553,40 @@ public sealed partial class Cloud
     public Task<int> VmAttachNicAsync(Caller caller, int id, string text, CancellationToken ct = default)
     {
         var t = ParseTemplate(text, ErrorCode.Action);
-        var nic = t.Vector("NIC") ?? throw CloudException.Action("No NIC in the attach template.", id);
-        return bus.ExecuteAsync(tx =>
+        // NIC = [...] attaches an interface; NIC_ALIAS = [ NETWORK = ..., PARENT = <NIC NAME> ] an address on one.
+        var nic = t.Vector("NIC") ?? t.Vector("NIC_ALIAS") ?? throw CloudException.Action("No NIC or NIC_ALIAS in the attach template.", id);
+        return ExecuteLeasingAsync(tx =>
         {
             var vm = Demand<Vm>(tx, caller, ObjectType.Vm, id, AuthOp.Manage);
             var running = vm.State == VmState.ACTIVE && vm.LcmState == LcmState.RUNNING;
             var offline = vm.State is VmState.POWEROFF or VmState.PENDING or VmState.HOLD or VmState.UNDEPLOYED or VmState.STOPPED;
             if (!running && !offline) throw VmLifeCycle.NotAvailable("nic-attach", vm);
-            var net = ResolveNet(tx, caller, nic);
+            if (VmNics.IsAuto(nic)) throw CloudException.Action("NETWORK_MODE = auto is only for NICs of a new VM; attach a NIC with NETWORK or NETWORK_ID.", id);
+            var nt = vm.Template.Clone();
             var nicId = VmDevices.NextNicId(vm.Template);
-            var n = LifeCycle.Leases.Acquire(tx, net, nic, id, nicId);
+            var net = ResolveNet(tx, caller, nic);
+            VectorAttribute n;
+            if (nic.Name == "NIC_ALIAS")
+            {
+                var existing = nt.Vectors("NIC").ToList();
+                var parent = VmNics.ParentOf(existing, nic) ?? throw CloudException.Action($"Alias not found: VM {id} has no NIC named {nic["PARENT"]}.", id);
+                n = LifeCycle.Leases.Acquire(tx, net, VmNics.AliasRequest(nic, parent, [.. existing, .. nt.Vectors("NIC_ALIAS")], attaching: true), id, nicId);
+                VmNics.LinkAlias(parent, n);
+            }
+            else
+            {
+                n = LifeCycle.Leases.Acquire(tx, net, nic, id, nicId);
+                VmNics.SetName(n);
+            }
             LifeCycle.ChargeOwnerQuota(tx, vm.Uid, vm.Gid, q => QuotaEngine.AddNetwork(q.Quotas, q.Defaults, net.Id, 1, q.Who, check: true));
             if (running || vm.State == VmState.POWEROFF) n.Set("ATTACH", "YES");
-            var nt = vm.Template.Clone();
             nt.Add(n);
             var nvm = vm with { Template = nt };
             if (running) LifeCycle.Enter(tx, MarkAction(nvm, VmAction.NicAttach), VmState.ACTIVE, LcmState.HOTPLUG_NIC, DriverOp.AttachNic, nicId.ToString(CultureInfo.InvariantCulture));
             else if (vm.State == VmState.POWEROFF) LifeCycle.Enter(tx, MarkAction(nvm, VmAction.NicAttach), VmState.ACTIVE, LcmState.HOTPLUG_NIC_POWEROFF, DriverOp.AttachNic, nicId.ToString(CultureInfo.InvariantCulture));
             else tx.Put(nvm);
             return id;
-        }, ct);
+        }, msg => CloudException.Action(msg, id), ct);
     }
 
     public Task<int> VmDetachNicAsync(Caller caller, int id, int nicId, CancellationToken ct = default) =>
@@ -547,7 +596,7 @@ public sealed partial class Cloud
             var running = vm.State == VmState.ACTIVE && vm.LcmState == LcmState.RUNNING;
             var offline = vm.State is VmState.POWEROFF or VmState.PENDING or VmState.HOLD or VmState.UNDEPLOYED or VmState.STOPPED;
             if (!running && !offline) throw VmLifeCycle.NotAvailable("nic-detach", vm);
-            if (!vm.Template.Vectors("NIC").Any(d => d.GetInt("NIC_ID") == nicId))
+            if (!vm.Template.Vectors("NIC").Concat(vm.Template.Vectors("NIC_ALIAS")).Any(d => d.GetInt("NIC_ID") == nicId))
                 throw CloudException.Action($"VM {id} has no NIC with NIC_ID {nicId}.", id);
             var arg = nicId.ToString(CultureInfo.InvariantCulture);
             if (running) LifeCycle.Enter(tx, MarkAction(vm, VmAction.NicDetach), VmState.ACTIVE, LcmState.HOTPLUG_NIC, DriverOp.DetachNic, arg);

@@ -17,12 +17,12 @@ internal static class VmDevices
         vm.Template.Vectors("DISK").FirstOrDefault(d => d["ATTACH"] == "YES")?.GetInt("DISK_ID") ?? -1;
 
     public static int AttachingNicId(Vm vm) =>
-        vm.Template.Vectors("NIC").FirstOrDefault(d => d["ATTACH"] == "YES")?.GetInt("NIC_ID") ?? -1;
+        vm.Template.Vectors("NIC").Concat(vm.Template.Vectors("NIC_ALIAS")).FirstOrDefault(d => d["ATTACH"] == "YES")?.GetInt("NIC_ID") ?? -1;
 
     public static Vm ClearAttachFlag(Vm vm)
     {
         var t = vm.Template.Clone();
-        foreach (var v in t.Vectors("DISK").Concat(t.Vectors("NIC"))) v.Remove("ATTACH");
+        foreach (var v in t.Vectors("DISK").Concat(t.Vectors("NIC")).Concat(t.Vectors("NIC_ALIAS"))) v.Remove("ATTACH");
         return vm with { Template = t };
     }
 
@@ -44,15 +44,28 @@ internal static class VmDevices
         return vm with { Template = t };
     }
 
+    /// <summary>
+    /// Removes a NIC or a NIC_ALIAS and frees its lease. A NIC takes its aliases with it (as oned); an
+    /// alias leaves its parent's ALIAS_IDS.
+    /// </summary>
     public static Vm RemoveNic(StateTransaction tx, VmLifeCycle lc, Vm vm, int nicId)
     {
         var t = vm.Template.Clone();
-        var nic = t.Vectors("NIC").FirstOrDefault(d => d.GetInt("NIC_ID") == nicId);
+        var nic = t.Vectors("NIC").Concat(t.Vectors("NIC_ALIAS")).FirstOrDefault(d => d.GetInt("NIC_ID") == nicId);
         if (nic is null) return vm;
-        t.Remove(nic);
-        lc.Leases.Release(tx, nic, vm.Id);
-        if (nic.GetInt("NETWORK_ID") is int net)
-            lc.ChargeOwnerQuota(tx, vm.Uid, vm.Gid, q => QuotaEngine.AddNetwork(q.Quotas, q.Defaults, net, -1, q.Who, check: false));
+        var gone = new List<VectorAttribute> { nic };
+        if (nic.Name == "NIC_ALIAS")
+        {
+            if (t.Vectors("NIC").FirstOrDefault(p => p["NIC_ID"] == nic["PARENT_ID"]) is { } parent) VmNics.UnlinkAlias(parent, nicId);
+        }
+        else gone.AddRange(t.Vectors("NIC_ALIAS").Where(a => a["PARENT_ID"] == nic["NIC_ID"]));
+        foreach (var n in gone)
+        {
+            t.Remove(n);
+            lc.Leases.Release(tx, n, vm.Id);
+            if (n.GetInt("NETWORK_ID") is int net)
+                lc.ChargeOwnerQuota(tx, vm.Uid, vm.Gid, q => QuotaEngine.AddNetwork(q.Quotas, q.Defaults, net, -1, q.Who, check: false));
+        }
         return vm with { Template = t };
     }
 

@@ -16,7 +16,8 @@ public enum VmAction
     Unresched = 18, Poweroff = 19, PoweroffHard = 20, DiskAttach = 21, DiskDetach = 22, NicAttach = 23,
     NicDetach = 24, DiskSnapshotCreate = 25, DiskSnapshotDelete = 26, Terminate = 27, TerminateHard = 28,
     DiskResize = 29, Deploy = 30, Resize = 35, SnapshotCreate = 37, SnapshotDelete = 38, SnapshotRevert = 39,
-    DiskSnapshotRevert = 41, Recover = 42, Retry = 43, PoffMigrate = 48, PoffHardMigrate = 49,
+    DiskSaveAs = 40, DiskSnapshotRevert = 41, Recover = 42, Retry = 43, DiskSnapshotRename = 45, PoffMigrate = 48, PoffHardMigrate = 49,
+    Backup = 50, BackupCancel = 55,
 }
 
 /// <summary>
@@ -62,6 +63,21 @@ public sealed class VmLifeCycle(IDriverDispatcher drivers, CloudSettings setting
         [LcmState.HOTPLUG_PROLOG_POWEROFF] = new(VmState.POWEROFF, LcmState.LCM_INIT, VmState.POWEROFF, LcmState.LCM_INIT),
         [LcmState.HOTPLUG_EPILOG_POWEROFF] = new(VmState.POWEROFF, LcmState.LCM_INIT, VmState.POWEROFF, LcmState.LCM_INIT),
         [LcmState.HOTPLUG_NIC_POWEROFF] = new(VmState.POWEROFF, LcmState.LCM_INIT, VmState.POWEROFF, LcmState.LCM_INIT),
+        // Disk snapshots, disk resize, disk save-as and backups (VmDiskActions): back where they started, either way.
+        [LcmState.DISK_SNAPSHOT] = new(VmState.ACTIVE, LcmState.RUNNING, VmState.ACTIVE, LcmState.RUNNING),
+        [LcmState.DISK_SNAPSHOT_DELETE] = new(VmState.ACTIVE, LcmState.RUNNING, VmState.ACTIVE, LcmState.RUNNING),
+        [LcmState.DISK_SNAPSHOT_POWEROFF] = new(VmState.POWEROFF, LcmState.LCM_INIT, VmState.POWEROFF, LcmState.LCM_INIT),
+        [LcmState.DISK_SNAPSHOT_REVERT_POWEROFF] = new(VmState.POWEROFF, LcmState.LCM_INIT, VmState.POWEROFF, LcmState.LCM_INIT),
+        [LcmState.DISK_SNAPSHOT_DELETE_POWEROFF] = new(VmState.POWEROFF, LcmState.LCM_INIT, VmState.POWEROFF, LcmState.LCM_INIT),
+        [LcmState.DISK_SNAPSHOT_SUSPENDED] = new(VmState.SUSPENDED, LcmState.LCM_INIT, VmState.SUSPENDED, LcmState.LCM_INIT),
+        [LcmState.DISK_SNAPSHOT_DELETE_SUSPENDED] = new(VmState.SUSPENDED, LcmState.LCM_INIT, VmState.SUSPENDED, LcmState.LCM_INIT),
+        [LcmState.DISK_RESIZE] = new(VmState.ACTIVE, LcmState.RUNNING, VmState.ACTIVE, LcmState.RUNNING),
+        [LcmState.DISK_RESIZE_POWEROFF] = new(VmState.POWEROFF, LcmState.LCM_INIT, VmState.POWEROFF, LcmState.LCM_INIT),
+        [LcmState.HOTPLUG_SAVEAS] = new(VmState.ACTIVE, LcmState.RUNNING, VmState.ACTIVE, LcmState.RUNNING),
+        [LcmState.HOTPLUG_SAVEAS_POWEROFF] = new(VmState.POWEROFF, LcmState.LCM_INIT, VmState.POWEROFF, LcmState.LCM_INIT),
+        [LcmState.HOTPLUG_SAVEAS_SUSPENDED] = new(VmState.SUSPENDED, LcmState.LCM_INIT, VmState.SUSPENDED, LcmState.LCM_INIT),
+        [LcmState.BACKUP] = new(VmState.ACTIVE, LcmState.RUNNING, VmState.ACTIVE, LcmState.RUNNING),
+        [LcmState.BACKUP_POWEROFF] = new(VmState.POWEROFF, LcmState.LCM_INIT, VmState.POWEROFF, LcmState.LCM_INIT),
     };
 
     /// <summary>Each failure state and the transient state a retry runs again.</summary>
@@ -100,6 +116,9 @@ public sealed class VmLifeCycle(IDriverDispatcher drivers, CloudSettings setting
     public const string EpilogMigrated = "migrated";
 
     public static bool IsFailure(LcmState s) => Retries.ContainsKey(s);
+
+    /// <summary>Sends a driver action that moves no state (its result is not applied), e.g. a backup cancel, after the commit.</summary>
+    public void Send(StateTransaction tx, DriverRequest request) => tx.AfterCommit(() => drivers.Enqueue(request));
 
     public static bool IsTransient(LcmState s) => Edges.ContainsKey(s);
 
@@ -166,6 +185,7 @@ public sealed class VmLifeCycle(IDriverDispatcher drivers, CloudSettings setting
     private void ReleaseResources(StateTransaction tx, Vm vm)
     {
         ChargeOwner(tx, vm, VmAttributes.VmQuotaDelta(vm, -1), check: false);
+        VmDiskActions.KeepSnapshotsOnImages(tx, vm);
         foreach (var d in vm.Template.Vectors("DISK"))
             if (d.GetInt("IMAGE_ID") is int imageId)
                 Images.Release(tx, imageId, vm.Id);
@@ -178,7 +198,7 @@ public sealed class VmLifeCycle(IDriverDispatcher drivers, CloudSettings setting
 
     internal void ChargeLeases(StateTransaction tx, Vm vm, int sign)
     {
-        foreach (var n in vm.Template.Vectors("NIC"))
+        foreach (var n in vm.Template.Vectors("NIC").Concat(vm.Template.Vectors("NIC_ALIAS")))
             if (n.GetInt("NETWORK_ID") is int net)
                 ChargeOwnerQuota(tx, vm.Uid, vm.Gid, q => QuotaEngine.AddNetwork(q.Quotas, q.Defaults, net, sign, q.Who, check: false));
     }
@@ -280,6 +300,7 @@ public sealed class VmLifeCycle(IDriverDispatcher drivers, CloudSettings setting
         if (reply.Success)
         {
             vm = ApplySuccessEffects(tx, vm, request);
+            vm = VmDiskActions.OnSuccess(tx, this, vm, request, reply);
             // A cold migration (save → prolog on the new host) boots from the saved memory, as OpenNebula's restore.
             var restore = lcm == LcmState.PROLOG_MIGRATE && edge.OkLcm == LcmState.BOOT ? DriverOp.Restore : (DriverOp?)null;
             Enter(tx, vm, edge.OkState, edge.OkLcm, restore);
@@ -288,6 +309,7 @@ public sealed class VmLifeCycle(IDriverDispatcher drivers, CloudSettings setting
         {
             vm = WithError(vm, tx.Now, $"Error executing {request.Op}: {reply.Message}");
             vm = ApplyFailureEffects(tx, vm, request, lcm);
+            vm = VmDiskActions.OnFailure(tx, this, vm, request, reply);
             Enter(tx, vm, edge.FailState, edge.FailLcm);
         }
     }
@@ -299,6 +321,7 @@ public sealed class VmLifeCycle(IDriverDispatcher drivers, CloudSettings setting
         LcmState.HOTPLUG_NIC or LcmState.HOTPLUG_NIC_POWEROFF => op is DriverOp.AttachNic or DriverOp.DetachNic,
         LcmState.HOTPLUG_SNAPSHOT => op is DriverOp.SnapshotCreate or DriverOp.SnapshotRevert or DriverOp.SnapshotDelete,
         LcmState.HOTPLUG_RESIZE => op == DriverOp.Resize,
+        _ when VmDiskActions.Op(lcm) is { } diskOp => diskOp(op),
         LcmState.BOOT => op is DriverOp.Deploy or DriverOp.Restore,
         _ => DefaultOp(lcm) == op,
     };

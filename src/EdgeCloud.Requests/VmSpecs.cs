@@ -56,7 +56,34 @@ public static partial class VmSpecs
             Context = Context(state, vm, nics),
             RawData = raw?["DATA"] ?? "",
             ImageReplica = ReplicaOf(state, vm),
+            CheckpointInterval = CheckpointInterval(state, vm),
+            CheckpointReplica = ReplicaEndpoint(state, vm),
+            CheckpointGeneration = vm.LastHistory?.Seq ?? 0,
+            CheckpointRestoreFrom = VmCheckpoints.RestoresNow(vm) ? ReplicaEndpoint(state, vm) : "",
         };
+    }
+
+    /// <summary>
+    /// Seconds between the VM's checkpoints: CHECKPOINT=[INTERVAL=s] of the VM (INTERVAL=0 turns them off), else
+    /// the CHECKPOINT_INTERVAL of its host's cluster; 0 = none. Only VMs of a cluster with a replica host have any.
+    /// </summary>
+    private static double CheckpointInterval(StateSnapshot state, Vm vm)
+    {
+        var own = (vm.UserTemplate.Vector("CHECKPOINT") ?? vm.Template.Vector("CHECKPOINT"))?["INTERVAL"];
+        if (own is null && state.Get<Host>(ObjectType.Host, vm.HostId) is { } host)
+            own = state.Get<Cluster>(ObjectType.Cluster, host.ClusterId)?.Template.Get("CHECKPOINT_INTERVAL");
+        return double.TryParse(own, NumberStyles.Float, CultureInfo.InvariantCulture, out var s) && s > 0 ? s : 0;
+    }
+
+    /// <summary>The AGENT_ENDPOINT of the REPLICA_HOST of the VM's host's cluster (also when the VM runs on it); empty when none.</summary>
+    private static string ReplicaEndpoint(StateSnapshot state, Vm vm)
+    {
+        if (state.Get<Host>(ObjectType.Host, vm.HostId) is not { } host) return "";
+        if (state.Get<Cluster>(ObjectType.Cluster, host.ClusterId)?.Template.Get("REPLICA_HOST") is not { Length: > 0 } replica) return "";
+        var r = int.TryParse(replica, NumberStyles.Integer, CultureInfo.InvariantCulture, out var rid)
+            ? state.Get<Host>(ObjectType.Host, rid)
+            : state.All<Host>(ObjectType.Host).FirstOrDefault(h => h.Name == replica);
+        return r?.Template.Get("AGENT_ENDPOINT") ?? "";
     }
 
     /// <summary>The AGENT_ENDPOINT of the REPLICA_HOST (name or id) of the VM's host's cluster, unless the VM runs on it.</summary>
@@ -150,6 +177,27 @@ public static partial class VmSpecs
             Target = n["TARGET"] ?? $"one-{vm.Id}-{nicId}",
             SecurityGroups = sgIds,
             SecurityRules = rules,
+            Aliases = vm.Template.Vectors("NIC_ALIAS").Where(a => a["PARENT_ID"] == n["NIC_ID"]).Select(a => Alias(state, a)).ToList(),
+        };
+    }
+
+    private static NicAliasSpec Alias(StateSnapshot state, VectorAttribute a)
+    {
+        var net = a.GetInt("NETWORK_ID") is int id ? state.Get<VNet>(ObjectType.VNet, id) : null;
+        string Attr(string key) => a[key] ?? net?.Template.Get(key) ?? "";
+        var mask = Attr("NETWORK_MASK");
+        return new NicAliasSpec
+        {
+            NicId = a.GetInt("NIC_ID") ?? -1,
+            AliasId = a.GetInt("ALIAS_ID") ?? 0,
+            Mac = a["MAC"] ?? "",
+            Ip = a["IP"] ?? "",
+            Ip6 = a["IP6_GLOBAL"] ?? a["IP6"] ?? "",
+            PrefixLength = mask.Length > 0 && AddressMathExtensions.PrefixOf(mask) is int p ? p : 0,
+            Gateway = Attr("GATEWAY"),
+            Dns = Attr("DNS"),
+            External = (a["EXTERNAL"] ?? "NO").Equals("YES", StringComparison.OrdinalIgnoreCase),
+            NetworkId = net?.Id ?? -1,
         };
     }
 
@@ -205,10 +253,12 @@ public static partial class VmSpecs
         foreach (var (key, value) in ctx.Values) result[key] = Expand(value, vm, user);
         if (result.TryGetValue("NETWORK", out var network) && network.Equals("YES", StringComparison.OrdinalIgnoreCase))
         {
-            for (var i = 0; i < nics.Count; i++)
+            foreach (var n in nics)
             {
-                var n = nics[i];
+                var i = n.NicId; // ETHn: n is the NIC_ID, as OpenNebula numbers them (gaps after a detach stay)
                 void Put(string k, string v) { if (v.Length > 0) result.TryAdd($"ETH{i}_{k}", v); }
+                foreach (var a in n.Aliases)
+                    foreach (var (k, v) in a.ContextVariables(n.NicId)) result.TryAdd(k, v);
                 Put("MAC", n.Mac);
                 Put("IP", n.Ip);
                 Put("IP6", n.Ip6);

@@ -18,6 +18,8 @@ public sealed record QemuImageInfo
     public bool Corrupt { get; init; }
     public bool Encrypted { get; init; }
     public IReadOnlyList<QemuSnapshot> Snapshots { get; init; } = [];
+    /// <summary>Persistent dirty bitmaps of a qcow2 (the checkpoints of incremental backups).</summary>
+    public IReadOnlyList<string> Bitmaps { get; init; } = [];
 }
 
 /// <summary>An internal snapshot of a qcow2 image.</summary>
@@ -97,6 +99,11 @@ public sealed class QemuImg(string executable = "qemu-img", TimeSpan? timeout = 
                     snaps.Add(new QemuSnapshot(Str(e, "id") ?? "", Str(e, "name") ?? "", Long(e, "vm-state-size")));
             var corrupt = root.TryGetProperty("format-specific", out var fs) && fs.TryGetProperty("data", out var data)
                 && data.TryGetProperty("corrupt", out var c) && c.ValueKind == JsonValueKind.True;
+            var bitmaps = new List<string>();
+            if (root.TryGetProperty("format-specific", out var fs2) && fs2.TryGetProperty("data", out var data2)
+                && data2.TryGetProperty("bitmaps", out var bm) && bm.ValueKind == JsonValueKind.Array)
+                foreach (var e in bm.EnumerateArray())
+                    if (Str(e, "name") is { } n) bitmaps.Add(n);
             return new QemuImageInfo
             {
                 Format = Str(root, "format") ?? "",
@@ -107,6 +114,7 @@ public sealed class QemuImg(string executable = "qemu-img", TimeSpan? timeout = 
                 Corrupt = corrupt,
                 Encrypted = root.TryGetProperty("encrypted", out var enc) && enc.ValueKind == JsonValueKind.True,
                 Snapshots = snaps,
+                Bitmaps = bitmaps,
             };
         }
         catch (JsonException ex)
@@ -158,6 +166,23 @@ public sealed class QemuImg(string executable = "qemu-img", TimeSpan? timeout = 
         args.AddRange(["-O", targetFormat, source, target]);
         return RunAsync(args, ct);
     }
+
+    /// <summary>
+    /// A full qcow2 copy of a disk as it is now, or as it was at its internal snapshot <paramref name="snapshot"/>.
+    /// <paramref name="forceShare"/> (-U) reads a disk a running VM has open: only for a snapshot, whose
+    /// clusters the VM never writes again.
+    /// </summary>
+    public Task CopyOutAsync(string source, string? snapshot, string target, bool forceShare = false, CancellationToken ct = default)
+    {
+        List<string> args = ["convert", "-q"];
+        if (forceShare) args.Add("-U");
+        if (snapshot is not null) args.AddRange(["-l", $"snapshot.name={snapshot}"]);
+        args.AddRange(["-O", "qcow2", source, target]);
+        return RunAsync(args, ct);
+    }
+
+    /// <summary>Removes a persistent dirty bitmap (qemu refuses to apply an internal snapshot while one is there).</summary>
+    public Task BitmapRemoveAsync(string path, string name, CancellationToken ct = default) => RunAsync(["bitmap", "--remove", path, name], ct);
 
     public Task SnapshotCreateAsync(string path, string name, CancellationToken ct = default) => RunAsync(["snapshot", "-q", "-c", name, path], ct);
 

@@ -23,7 +23,8 @@ public delegate Task<(ImageKey Key, CacheSource Source)> DiskSourceResolver(Disk
 /// <summary>
 /// Makes each VM disk in the VM directory from its <see cref="DiskSpec"/>: a non-persistent image disk is
 /// a qcow2 overlay on the base image in the <see cref="ReplicaCache"/> (pinned as "vmID-diskN" so it is
-/// never evicted under the VM), a persistent one is a full copy, a volatile disk is created blank.
+/// never evicted under the VM), a persistent one is a full copy, a volatile disk is created blank. For a
+/// hypervisor that needs one flat format (lxc: raw) every image disk is a full copy in that format.
 /// Idempotent: a disk that already exists and opens is kept as it is, so a retried deploy does not
 /// throw away what the VM wrote. Disks are written under a temporary name and renamed when complete.
 /// </summary>
@@ -39,7 +40,11 @@ public sealed class VmDiskPreparer(ReplicaCache cache, QemuImg qemu, DiskSourceR
     /// <summary>The pin name of a VM disk in the cache.</summary>
     public static string Holder(int vmId, int diskId) => $"vm{vmId.ToString(CultureInfo.InvariantCulture)}-disk{diskId.ToString(CultureInfo.InvariantCulture)}";
 
-    public async Task<PreparedDisk> PrepareAsync(int vmId, DiskSpec disk, CancellationToken ct = default)
+    /// <param name="flatFormat">
+    /// When set (a hypervisor that cannot run overlays, e.g. lxc needs "raw"), a non-persistent image disk is a
+    /// full copy in this format instead of an overlay, and a persistent one is converted to it.
+    /// </param>
+    public async Task<PreparedDisk> PrepareAsync(int vmId, DiskSpec disk, CancellationToken ct = default, string? flatFormat = null)
     {
         var target = Path.GetFullPath(disk.Path);
         Directory.CreateDirectory(Path.GetDirectoryName(target)!);
@@ -68,9 +73,9 @@ public sealed class VmDiskPreparer(ReplicaCache cache, QemuImg qemu, DiskSourceR
             var (key, source) = await resolve(disk, ct).ConfigureAwait(false);
             using var lease = await cache.GetAsync(key, source, ct).ConfigureAwait(false);
             cache.Pin(key, Holder(vmId, disk.DiskId)); // before the disk exists: a crash in between leaves a pin, never an orphan overlay
-            if (disk.Persistent)
+            if (disk.Persistent || flatFormat is not null)
             {
-                var format = disk.Format.Length > 0 ? disk.Format : lease.Format;
+                var format = flatFormat ?? (disk.Format.Length > 0 ? disk.Format : lease.Format);
                 if (format == lease.Format) await CopyAsync(lease.Path, tmp, ct).ConfigureAwait(false);
                 else await qemu.ConvertAsync(lease.Path, lease.Format, tmp, format, ct).ConfigureAwait(false);
                 File.Move(tmp, target);

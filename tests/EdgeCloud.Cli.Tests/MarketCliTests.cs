@@ -42,4 +42,29 @@ public sealed class MarketCliTests(CloudFixture cloud) : IClassFixture<CloudFixt
         var copy = await cloud.OkAsync("image", "create", "--name", "fromfile", "--path", Path.Combine(folder, "images", "tiny.qcow2"), "--datastore", ds.ToString(CultureInfo.InvariantCulture), "--wait");
         Assert.Matches(@"IMAGE \d+: READY", copy);
     }
+
+    [QemuCliFact]
+    public async Task Export_wait_fails_with_the_checksum_mismatch_when_the_download_is_not_the_described_file()
+    {
+        var folder = Path.Combine(cloud.Dir, "mkbad-" + Guid.NewGuid().ToString("N")[..6]);
+        Directory.CreateDirectory(Path.Combine(folder, "images"));
+        var raw = Path.Combine(cloud.Dir, "bad.raw");
+        await File.WriteAllBytesAsync(raw, new byte[1 << 20]);
+        await new QemuImg().ConvertAsync(raw, "raw", Path.Combine(folder, "images", "bad.qcow2"), "qcow2");
+        var wrong = new string('0', 64);
+        await File.WriteAllTextAsync(Path.Combine(folder, "catalogue.json"),
+            $$"""{"version":1,"apps":[{"name":"badsum","url":"images/bad.qcow2","sha256":"{{wrong}}","format":"qcow2"}]}""");
+        await using var server = await MarketServer.StartAsync(folder);
+        await cloud.CreateAsync("market", "create", cloud.WriteFile("mkbad.txt", $"NAME = \"badsums\"\nMARKET_MAD = \"http\"\nENDPOINT = \"{server.Url}\"\n"));
+        await CloudFixture.WaitAsync(async () => (await cloud.OkAsync("marketapp", "list")).Contains(" badsum ", StringComparison.Ordinal), "the app listed");
+        var ds = await cloud.CreateAsync("datastore", "create", cloud.WriteFile("fsbad.txt", "NAME = \"fsbad\"\nDS_MAD = \"fs\"\nTM_MAD = \"qcow2\"\nTYPE = \"IMAGE_DS\"\n"));
+
+        var r = await cloud.RunAsync("marketapp", "export", "badsum", "badimg", "--datastore", ds.ToString(CultureInfo.InvariantCulture), "--wait");
+
+        var stderr = r.Fails(255);
+        Assert.Contains("Checksum mismatch", stderr, StringComparison.Ordinal);
+        Assert.Contains(wrong, stderr, StringComparison.Ordinal);
+        var image = int.Parse(r.Stdout.Split("ID: ")[1].Trim(), CultureInfo.InvariantCulture);
+        Assert.Equal("5", (await cloud.InfoAsync("one.image.info", image)).Element("STATE")!.Value); // ERROR
+    }
 }

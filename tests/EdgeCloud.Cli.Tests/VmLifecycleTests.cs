@@ -30,6 +30,10 @@ public sealed class VmLifecycleTests(CloudFixture cloud) : IClassFixture<CloudFi
         Assert.Contains("VM DISKS", shown, StringComparison.Ordinal);
         Assert.Matches(@"(?m)^1 +default +(vd\w+ +)?img +1G +FILE", shown);
         Assert.Matches(@"(?m)^1 +net +br0 +10\.0\.0\.\d+ ", shown);
+        // An alias of the new NIC (NAME NIC1): NIC_ALIAS NIC_ID 2, detached by that id.
+        Assert.Equal($"VM {id}: RUNNING\n", await cloud.OkAsync("vm", "nic-attach", "web", "--network", "net", "--alias", "NIC1", "--wait", "RUNNING"));
+        Assert.Matches(@"<NIC_ALIAS>.*<PARENT>(<!\[CDATA\[)?NIC1(\]\]>)?</PARENT>", (await cloud.OkAsync("vm", "show", "web", "--xml")).ReplaceLineEndings(""));
+        Assert.Equal($"VM {id}: RUNNING\n", await cloud.OkAsync("vm", "nic-detach", "web", "2", "--wait", "RUNNING"));
         Assert.Equal($"VM {id}: RUNNING\n", await cloud.OkAsync("vm", "disk-detach", "web", "1", "--wait", "RUNNING"));
         Assert.Equal($"VM {id}: RUNNING\n", await cloud.OkAsync("vm", "nic-detach", "web", "1", "--wait", "RUNNING"));
 

@@ -97,16 +97,17 @@ public sealed partial class ReplicaCacheTests : IDisposable
         }
     }
 
+    /// <summary>The front-end's log line for each image body it sends (ImageEndpoint).</summary>
     [GeneratedRegex(@"Image \d+ sent to [^:]*: (\d+) bytes")]
-    private static partial Regex SentLine();
+    internal static partial Regex SentLine();
 
-    private static async Task<XElement> HostAsync(OneClient c, int id) => XElement.Parse(await c.CallStringAsync("one.host.info", id));
+    internal static async Task<XElement> HostAsync(OneClient c, int id) => XElement.Parse(await c.CallStringAsync("one.host.info", id));
 
-    private static string HostAttr(XElement host, string name) => host.Element("TEMPLATE")?.Element(name)?.Value ?? "";
+    internal static string HostAttr(XElement host, string name) => host.Element("TEMPLATE")?.Element(name)?.Value ?? "";
 
-    private static long Num(XElement host, string name) => long.TryParse(HostAttr(host, name), CultureInfo.InvariantCulture, out var v) ? v : -1;
+    internal static long Num(XElement host, string name) => long.TryParse(HostAttr(host, name), CultureInfo.InvariantCulture, out var v) ? v : -1;
 
-    private static string Run(string file, params string[] args)
+    internal static string Run(string file, params string[] args)
     {
         var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var x in args) psi.ArgumentList.Add(x);

@@ -40,6 +40,27 @@ public sealed class ContextIsoTests
     }
 
     [Fact]
+    public void Aliases_AsOpenNebulaNamesThem_EthParentAliasId_WithExternalFlag()
+    {
+        var nic = new NicSpec
+        {
+            NicId = 0, Mac = "02:00:0a:00:00:0b", Bridge = "br0", Ip = "10.0.0.11", PrefixLength = 24,
+            Aliases =
+            [
+                new NicAliasSpec { NicId = 2, AliasId = 1, Mac = "02:00:CB:00:71:02", Ip = "203.0.113.2", PrefixLength = 24, Gateway = "203.0.113.254" },
+                new NicAliasSpec { NicId = 3, AliasId = 2, Ip = "198.51.100.7", External = true },
+            ],
+        };
+        var d = ContextIso.Variables(new VmSpec { VmId = 1, VmDir = "/tmp/none", Nics = [nic], Context = new Dictionary<string, string>() })
+            .ToDictionary(v => v.Key, v => v.Value);
+        Assert.Equal(("02:00:cb:00:71:02", "203.0.113.2", "255.255.255.0", "203.0.113.254"),
+            (d["ETH0_ALIAS1_MAC"], d["ETH0_ALIAS1_IP"], d["ETH0_ALIAS1_MASK"], d["ETH0_ALIAS1_GATEWAY"]));
+        Assert.Equal(("198.51.100.7", "YES"), (d["ETH0_ALIAS2_IP"], d["ETH0_ALIAS2_EXTERNAL"]));
+        Assert.False(d.ContainsKey("ETH0_ALIAS1_EXTERNAL"));
+        Assert.False(d.ContainsKey("ETH2_IP")); // an alias is no interface of its own
+    }
+
+    [Fact]
     public void ContextSh_SingleQuotesEveryValue()
     {
         var sh = ContextIso.ContextSh(Spec());

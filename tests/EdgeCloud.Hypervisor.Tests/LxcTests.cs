@@ -72,26 +72,6 @@ public sealed class LxcTests(ITestOutputHelper output)
     private const HostNeeds Needs = HostNeeds.Root | HostNeeds.Lxc | HostNeeds.Network;
     private static readonly CancellationToken None = CancellationToken.None;
 
-    /// <summary>A busybox root filesystem from LXC's busybox template, with an rcS that prints markers instead of running DHCP.</summary>
-    private static async Task<string> BusyboxRootfsAsync(string dir)
-    {
-        var rootfs = Path.Combine(dir, "rootfs");
-        Directory.CreateDirectory(Path.Combine(dir, "template"));
-        await TestHost.Run.CheckedAsync("/usr/share/lxc/templates/lxc-busybox",
-            ["--name", "eck-template", "--path", Path.Combine(dir, "template"), "--rootfs", rootfs], None);
-        await File.WriteAllTextAsync(Path.Combine(rootfs, "etc/init.d/rcS"), """
-            #!/bin/sh
-            /bin/mount -a 2>/dev/null
-            echo "ECK-CT-UP $(hostname)"
-            if [ -f /context/context.sh ]; then . /context/context.sh; echo "ECK-CT-CONTEXT $SET_HOSTNAME"; fi
-
-            """);
-        // As distributions' inittabs: ctrl-alt-del (LXC's reboot signal) reboots; a marker on the way down.
-        await File.WriteAllTextAsync(Path.Combine(rootfs, "etc/inittab"),
-            "::sysinit:/etc/init.d/rcS\nconsole::askfirst:/bin/sh\n::ctrlaltdel:/bin/reboot\n::shutdown:/bin/echo ECK-CT-DOWN\n");
-        return rootfs;
-    }
-
     [HostFact(Needs)]
     public async Task BusyboxContainer_FromDirectory_GoesThroughItsActions()
     {
@@ -104,7 +84,7 @@ public sealed class LxcTests(ITestOutputHelper output)
         await using var bridge = await TestBridge.CreateAsync();
         try
         {
-            var rootfs = await BusyboxRootfsAsync(dir);
+            var rootfs = await TestContainerImage.RootfsAsync(dir);
             var spec = new VmSpec
             {
                 VmId = vmId,
@@ -197,7 +177,7 @@ public sealed class LxcTests(ITestOutputHelper output)
         var dir = TestHost.NewVmDir(name);
         try
         {
-            var rootfs = await BusyboxRootfsAsync(dir);
+            var rootfs = await TestContainerImage.RootfsAsync(dir);
             var image = Path.Combine(dir, "disk.0");
             await TestHost.Run.CheckedAsync("mke2fs", ["-q", "-t", "ext4", "-d", rootfs, image, "64M"], None);
             var spec = new VmSpec

@@ -173,6 +173,28 @@ public sealed class VmDiskPreparerTests : IDisposable
     }
 
     [QemuFact]
+    public async Task FlatFormat_NonPersistentIsAFullRawCopy_WithTheImagesContent()
+    {
+        var image = await Images.QcowAsync(_dir.File("ds/3"), 2);
+        var (preparer, cache) = Make();
+        var disk = Disk(_dir.File("vms/14"), 0, image);
+
+        var r = await preparer.PrepareAsync(14, disk, flatFormat: "raw");
+
+        Assert.Equal((PreparedDiskKind.Copy, "raw"), (r.Kind, r.Format));
+        var info = await Tools.Qemu.InfoAsync(disk.Path);
+        Assert.Equal("raw", info.Format);
+        Assert.Null(info.BackingFile);
+        // the same guest-visible bytes as the qcow2 image
+        using (var compare = System.Diagnostics.Process.Start("qemu-img", ["compare", "-q", image, disk.Path])!)
+        {
+            await compare.WaitForExitAsync();
+            Assert.Equal(0, compare.ExitCode);
+        }
+        Assert.Empty(cache.Entries.Single().Holders); // a full copy does not pin the base
+    }
+
+    [QemuFact]
     public async Task TwoVmsOfOneImage_OneFetch()
     {
         var image = await Images.QcowAsync(_dir.File("ds/3"), 2);

@@ -212,6 +212,15 @@ public sealed class OneMethods
         Add("one.vm.snapshotcreate", (c, a, ct) => Id(_cloud.VmSnapshotCreateAsync(c, a.Int(0), a.Str(1, ""), ct)));
         Add("one.vm.snapshotrevert", (c, a, ct) => Id(_cloud.VmSnapshotActionAsync(c, a.Int(0), a.Int(1), true, ct)));
         Add("one.vm.snapshotdelete", (c, a, ct) => Id(_cloud.VmSnapshotActionAsync(c, a.Int(0), a.Int(1), false, ct)));
+        // Disk snapshots, resize, save-as and backups (Requests/Cloud.DiskActions.cs).
+        Add("one.vm.disksnapshotcreate", (c, a, ct) => Id(_cloud.VmDiskSnapshotCreateAsync(c, a.Int(0), a.Int(1), a.Str(2, ""), ct)));
+        Add("one.vm.disksnapshotrevert", (c, a, ct) => Id(_cloud.VmDiskSnapshotRevertAsync(c, a.Int(0), a.Int(1), a.Int(2), ct)));
+        Add("one.vm.disksnapshotdelete", (c, a, ct) => Id(_cloud.VmDiskSnapshotDeleteAsync(c, a.Int(0), a.Int(1), a.Int(2), ct)));
+        Add("one.vm.disksnapshotrename", (c, a, ct) => Id(_cloud.VmDiskSnapshotRenameAsync(c, a.Int(0), a.Int(1), a.Int(2), a.Str(3), ct)));
+        Add("one.vm.diskresize", (c, a, ct) => Id(_cloud.VmDiskResizeAsync(c, a.Int(0), a.Int(1), a.Str(2), ct)));
+        Add("one.vm.disksaveas", (c, a, ct) => Id(_cloud.VmDiskSaveAsAsync(c, a.Int(0), a.Int(1), a.Str(2), a.Str(3, ""), a.Int(4, -1), ct)));
+        Add("one.vm.backup", (c, a, ct) => Id(_cloud.VmBackupAsync(c, a.Int(0), a.Int(1, -1), a.Bool(2, false), ct)));
+        Add("one.vm.backupcancel", (c, a, ct) => Id(_cloud.VmBackupCancelAsync(c, a.Int(0), ct)));
         Add("one.vm.updateconf", (c, a, ct) => Id(_cloud.VmUpdateConfAsync(c, a.Int(0), a.Str(1), a.Int(2, 0), ct)));
         Add("one.vm.recover", (c, a, ct) => Id(_cloud.VmRecoverAsync(c, a.Int(0), a.Int(1), ct)));
         Add("one.vm.monitoring", (c, a, ct) =>
@@ -247,6 +256,10 @@ public sealed class OneMethods
         Add("one.image.enable", (c, a, ct) => Id(_cloud.ImageEnableAsync(c, a.Int(0), a.Bool(1), ct)));
         Add("one.image.persistent", (c, a, ct) => Id(_cloud.ImagePersistentAsync(c, a.Int(0), a.Bool(1), ct)));
         Add("one.image.chtype", (c, a, ct) => Id(_cloud.ImageChtypeAsync(c, a.Int(0), a.Str(1), ct)));
+        Add("one.image.snapshotrevert", (c, a, ct) => Id(_cloud.ImageSnapshotAsync(c, a.Int(0), a.Int(1), "revert", ct)));
+        Add("one.image.snapshotdelete", (c, a, ct) => Id(_cloud.ImageSnapshotAsync(c, a.Int(0), a.Int(1), "delete", ct)));
+        Add("one.image.snapshotflatten", (c, a, ct) => Id(_cloud.ImageSnapshotAsync(c, a.Int(0), a.Int(1), "flatten", ct)));
+        Add("one.image.restore", async (c, a, ct) => Reply.Of(await _cloud.ImageRestoreAsync(c, a.Int(0), a.Int(1), a.Str(2, ""), ct).ConfigureAwait(false)));
         Add("one.image.clone", (c, a, ct) => Id(_cloud.ImageCloneAsync(c, a.Int(0), a.Str(1), a.Int(2, -1), ct)));
 
         AddCommon<VNet>("vn", "vnpool", ObjectType.VNet);

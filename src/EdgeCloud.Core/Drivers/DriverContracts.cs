@@ -31,6 +31,12 @@ public enum DriverOp
     DiskResize,
     /// <summary>Re-apply the security groups of a running VM's NICs (a group it uses changed).</summary>
     UpdateSecurity,
+    /// <summary>Copy a VM disk (or one of its snapshots) into a new image: argument "DISK SNAP IMAGE" (SNAP -1 = the disk now).</summary>
+    DiskSaveAs,
+    /// <summary>Back the VM's disks up into a BACKUP image: argument is a <see cref="BackupOrder"/> as JSON.</summary>
+    Backup,
+    /// <summary>Abort the backup job running for the VM.</summary>
+    BackupCancel,
 }
 
 /// <summary>
@@ -45,7 +51,8 @@ public sealed record DriverRequest(int VmId, DriverOp Op, int HostId, int Seq, s
 }
 
 /// <summary>The answer of a driver action.</summary>
-public sealed record DriverReply(bool Success, string Message = "", string DeployId = "");
+/// <param name="Data">JSON of what an action that produces data reports (disk sizes, a backup's files); empty otherwise.</param>
+public sealed record DriverReply(bool Success, string Message = "", string DeployId = "", string Data = "");
 
 /// <summary>Runs VM driver actions after the state change that asked for them is committed.</summary>
 public interface IDriverDispatcher

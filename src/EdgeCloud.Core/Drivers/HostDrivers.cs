@@ -46,6 +46,24 @@ public sealed record VmSpec
     /// </summary>
     public string ImageReplica { get; init; } = "";
 
+    /// <summary>
+    /// Seconds between crash-consistent checkpoints of the VM's disks shipped to the cluster's replica host
+    /// (the VM's CHECKPOINT=[INTERVAL=...], or the cluster's CHECKPOINT_INTERVAL); 0 = no checkpoints.
+    /// </summary>
+    public double CheckpointInterval { get; init; }
+
+    /// <summary>The agent endpoint of the cluster's replica host that keeps the VM's checkpoints (even when the VM runs on it).</summary>
+    public string CheckpointReplica { get; init; } = "";
+
+    /// <summary>The VM's history sequence on this host: the replica refuses checkpoints from a host the VM has since left.</summary>
+    public int CheckpointGeneration { get; init; }
+
+    /// <summary>
+    /// Set when the VM is being restarted from its last checkpoint (its host failed): the agent endpoint to
+    /// pull the checkpoint chain from. The storage step rebuilds the disks from it instead of fresh overlays.
+    /// </summary>
+    public string CheckpointRestoreFrom { get; init; } = "";
+
     /// <summary>Serial console log file on the host (read by tests and `edgecloud vm console`).</summary>
     public string ConsoleLog => Path.Combine(VmDir, "console.log");
 }
@@ -131,6 +149,39 @@ public sealed record NicSpec
     /// <summary>The security groups' rules that apply to this NIC (empty = no filtering).</summary>
     public IReadOnlyList<SecurityRuleSpec> SecurityRules { get; init; } = [];
     public IReadOnlyList<int> SecurityGroups { get; init; } = [];
+    /// <summary>The NIC_ALIASes of this NIC: extra addresses the guest configures on the same interface.</summary>
+    public IReadOnlyList<NicAliasSpec> Aliases { get; init; } = [];
+}
+
+/// <summary>A NIC_ALIAS: an address (own lease, any network) on its parent NIC's interface.</summary>
+public sealed record NicAliasSpec
+{
+    public required int NicId { get; init; }
+    /// <summary>ALIAS_ID: the m of the context's ETHn_ALIASm_* variables.</summary>
+    public required int AliasId { get; init; }
+    public string Mac { get; init; } = "";
+    public string Ip { get; init; } = "";
+    public string Ip6 { get; init; } = "";
+    public int PrefixLength { get; init; }
+    public string Gateway { get; init; } = "";
+    public string Dns { get; init; } = "";
+    /// <summary>EXTERNAL = YES: the address is mapped to the VM outside it (NAT, a provider's elastic IP); the guest does not configure it.</summary>
+    public bool External { get; init; }
+    public int NetworkId { get; init; } = -1;
+
+    /// <summary>OpenNebula's context variables of the alias of NIC <paramref name="parentId"/>: ETHn_ALIASm_MAC, _IP, _MASK, _GATEWAY, _DNS, _IP6, _EXTERNAL.</summary>
+    public IEnumerable<KeyValuePair<string, string>> ContextVariables(int parentId)
+    {
+        var p = $"ETH{parentId}_ALIAS{AliasId}_";
+        if (Mac.Length > 0) yield return new(p + "MAC", Mac.ToLowerInvariant());
+        if (Ip.Length > 0) yield return new(p + "IP", Ip);
+        if (Ip.Length > 0 && PrefixLength is > 0 and <= 32)
+            yield return new(p + "MASK", new System.Net.IPAddress(System.Buffers.Binary.BinaryPrimitives.ReverseEndianness(uint.MaxValue << (32 - PrefixLength))).ToString());
+        if (Gateway.Length > 0) yield return new(p + "GATEWAY", Gateway);
+        if (Dns.Length > 0) yield return new(p + "DNS", Dns);
+        if (Ip6.Length > 0) yield return new(p + "IP6", Ip6);
+        if (External) yield return new(p + "EXTERNAL", "YES");
+    }
 }
 
 /// <summary>One security group rule, as OpenNebula's SECURITY_GROUP_RULE.</summary>
@@ -209,6 +260,13 @@ public interface IHypervisor
 {
     /// <summary>"kvm" or "lxc".</summary>
     string Name { get; }
+
+    /// <summary>
+    /// The one format every VM disk must have on this driver, or null when any format QEMU opens works
+    /// (qcow2 overlays on a cached base included). lxc says "raw": it loop-mounts the disk as a
+    /// filesystem, so the agent makes non-persistent disks full raw copies instead of overlays.
+    /// </summary>
+    string? RequiredDiskFormat => null;
 
     /// <summary>Defines and starts the domain; returns its deploy id (the domain name).</summary>
     Task<string> DeployAsync(VmSpec spec, CancellationToken ct);

@@ -26,4 +26,10 @@ public sealed record Image : OwnedObject
     public ImmutableSortedSet<int> Vms { get; init; } = [];
     public ImmutableSortedSet<int> Clones { get; init; } = [];
     public ImmutableSortedSet<int> AppClones { get; init; } = [];
+    /// <summary>Disk snapshots kept on the image (a persistent image's disk snapshots when its VM ended).</summary>
+    public DiskSnapshotList Snapshots { get; init; } = new();
+    /// <summary>BACKUP images: the full backup and its increments, oldest first.</summary>
+    public ImmutableList<BackupIncrement> BackupIncrements { get; init; } = [];
+    /// <summary>BACKUP images: the VM disks it holds (BACKUP_DISK_IDS).</summary>
+    public ImmutableSortedSet<int> BackupDiskIds { get; init; } = [];
 }

@@ -58,6 +58,10 @@ public sealed record Vm : OwnedObject
     public Template UserTemplate { get; init; } = new();
     public ImmutableList<HistoryRecord> History { get; init; } = [];
     public ImmutableList<VmSnapshot> Snapshots { get; init; } = [];
+    /// <summary>Disk snapshots, one list per disk that has any (VM/SNAPSHOTS).</summary>
+    public ImmutableList<DiskSnapshotList> DiskSnapshots { get; init; } = [];
+    /// <summary>BACKUPS/BACKUP_IDS: the BACKUP images holding this VM's backups.</summary>
+    public ImmutableSortedSet<int> BackupIds { get; init; } = [];
 
     public HistoryRecord? LastHistory => History.Count == 0 ? null : History[^1];
 

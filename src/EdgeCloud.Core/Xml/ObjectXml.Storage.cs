@@ -37,13 +37,61 @@ public static partial class ObjectXml
         WriteIds(w, "CLONES", i.Clones);
         WriteIds(w, "APP_CLONES", i.AppClones);
         TemplateXml.Write(w, i.Template);
-        w.Start("SNAPSHOTS");
-        w.Element("ALLOW_ORPHANS", "NO");
-        w.Element("CURRENT_BASE", -1);
-        w.Element("NEXT_SNAPSHOT", 0);
-        w.End("SNAPSHOTS");
-        w.Empty("BACKUP_INCREMENTS");
+        WriteDiskSnapshots(w, i.Snapshots, withDiskId: false);
+        if (i.BackupIncrements.Count == 0) w.Empty("BACKUP_INCREMENTS");
+        else
+        {
+            w.Start("BACKUP_INCREMENTS");
+            foreach (var inc in i.BackupIncrements)
+            {
+                w.Start("INCREMENT");
+                w.Element("DATE", inc.Date);
+                w.Element("ID", inc.Id);
+                if (inc.ParentId >= 0) w.Element("PARENT_ID", inc.ParentId);
+                w.Element("SIZE", inc.SizeMb);
+                w.Element("SOURCE", inc.Source);
+                w.Element("TYPE", inc.Type);
+                w.End("INCREMENT");
+            }
+            w.End("BACKUP_INCREMENTS");
+        }
+        if (i.ImageType == ImageType.BACKUP) WriteIds(w, "BACKUP_DISK_IDS", i.BackupDiskIds);
         w.End("IMAGE");
+    }
+
+    /// <summary>
+    /// A SNAPSHOTS element (oned's <c>Snapshots::to_xml</c>): the VM's has DISK_ID, the image's does not;
+    /// the two XSDs order a SNAPSHOT's ACTIVE and CHILDREN differently.
+    /// </summary>
+    private static void WriteDiskSnapshots(OneXmlWriter w, DiskSnapshotList list, bool withDiskId)
+    {
+        w.Start("SNAPSHOTS");
+        w.Element("ALLOW_ORPHANS", list.AllowOrphans ? "YES" : "NO");
+        w.Element("CURRENT_BASE", list.CurrentBase);
+        if (withDiskId) w.Element("DISK_ID", list.DiskId);
+        w.Element("NEXT_SNAPSHOT", list.NextSnapshot);
+        foreach (var s in list.Snapshots)
+        {
+            w.Start("SNAPSHOT");
+            var children = string.Join(",", s.Children);
+            if (withDiskId)
+            {
+                if (s.Active) w.Element("ACTIVE", "YES");
+                if (children.Length > 0) w.Element("CHILDREN", children);
+            }
+            else
+            {
+                if (children.Length > 0) w.Element("CHILDREN", children);
+                if (s.Active) w.Element("ACTIVE", "YES");
+            }
+            w.Element("DATE", s.Date);
+            w.Element("ID", s.Id);
+            w.Element("NAME", s.Name);
+            w.Element("PARENT", s.Parent);
+            w.Element("SIZE", s.SizeMb);
+            w.End("SNAPSHOT");
+        }
+        w.End("SNAPSHOTS");
     }
 
     /// <summary>VMTEMPLATE (vmtemplate.xsd).</summary>

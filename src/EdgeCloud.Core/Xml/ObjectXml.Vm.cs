@@ -77,12 +77,14 @@ public static partial class ObjectXml
             w.End("HISTORY_RECORDS");
         }
 
+        foreach (var list in vm.DiskSnapshots) WriteDiskSnapshots(w, list, withDiskId: true);
+
         // BACKUPS is required by vm.xsd; oned moves the template's BACKUP_CONFIG in here.
         w.Start("BACKUPS");
         var backupConfig = vm.Template.Vector("BACKUP_CONFIG");
         if (backupConfig is null) w.Empty("BACKUP_CONFIG");
         else TemplateXml.WriteVector(w, backupConfig);
-        w.Empty("BACKUP_IDS");
+        WriteIds(w, "BACKUP_IDS", vm.BackupIds);
         w.End("BACKUPS");
         w.End("VM");
     }

@@ -250,9 +250,13 @@ public sealed class AgentHub(Func<Cloud> cloud, AgentPki pki, MonitoringStore mo
             });
         }
         var observations = new List<VmObservation>(m.Vms.Count);
+        var checkpoints = new List<VmCheckpointReport>();
         foreach (var vm in m.Vms)
         {
             observations.Add(new VmObservation(vm.VmId, vm.State));
+            if (vm.CheckpointJson.Length > 0 && JsonSerializer.Deserialize<CheckpointJson>(vm.CheckpointJson, Json) is { } cp)
+                checkpoints.Add(new VmCheckpointReport(vm.VmId, cp.Seq, cp.Time, cp.Bytes, cp.Full, cp.TotalBytes));
+            Fence(hostId, vm.VmId);
             if (vm.DomainStatusJson.Length > 0 && JsonSerializer.Deserialize<DomainStatus>(vm.DomainStatusJson, Json) is { } d)
             {
                 monitoring.SetVm(vm.VmId, new VmMonitoring
@@ -264,6 +268,46 @@ public sealed class AgentHub(Func<Cloud> cloud, AgentPki pki, MonitoringStore mo
         }
         try { await cloud().VmsObservedAsync(hostId, observations, ct).ConfigureAwait(false); }
         catch (CloudException ex) { logger.LogWarning("VM states reported by host {HostId} could not be applied: {Reason}", hostId, ex.Message); }
+        if (checkpoints.Count > 0)
+        {
+            try { await cloud().VmCheckpointsReportedAsync(hostId, checkpoints, ct).ConfigureAwait(false); }
+            catch (CloudException ex) { logger.LogWarning("VM checkpoints reported by host {HostId} could not be recorded: {Reason}", hostId, ex.Message); }
+        }
+    }
+
+    /// <summary>The agent's checkpoint report of a VM (EdgeCloud.Agent.CheckpointReport).</summary>
+    private sealed record CheckpointJson(long Seq, long Time, long Bytes, bool Full, long TotalBytes);
+
+    private readonly ConcurrentDictionary<string, bool> _fencing = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Fencing: a host that reports a VM the host-failure recovery moved away from it (its record on this host
+    /// was closed as delete-recreate, and the VM now runs elsewhere) must not keep its stale copy. The agent is
+    /// told to destroy the domain and drop the VM's files and local state (an Epilog from its own spec).
+    /// </summary>
+    private void Fence(int hostId, int vmId)
+    {
+        var vm = cloud().State.Get<Vm>(ObjectType.Vm, vmId);
+        if (vm is null || vm.HostId == hostId || vm.History.LastOrDefault(h => h.Hid == hostId) is not { } left
+            || left.Action != (int)VmAction.DeleteRecreate || left.Etime == 0)
+            return;
+        var id = $"fence.vm{vmId}.{left.Seq}";
+        if (!_fencing.TryAdd(id, true)) return;
+        logger.LogWarning("Host {HostId} still has VM {VmId}, which was restarted on host {NewHost} after host {HostId} failed: destroying the stale copy", hostId, vmId, vm.HostId, hostId);
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                var r = await ExecuteAsync(hostId, new Command { CommandId = id, VmId = vmId, Op = DriverOp.Epilog.ToString() },
+                    TimeSpan.FromSeconds(options.AgentActionTimeout), CancellationToken.None).ConfigureAwait(false);
+                if (r.Success) logger.LogInformation("VM {VmId}: stale copy on host {HostId} destroyed", vmId, hostId);
+                else logger.LogWarning("VM {VmId}: fencing on host {HostId} failed: {Reason}", vmId, hostId, r.Message);
+            }
+            finally
+            {
+                _fencing.TryRemove(id, out _);
+            }
+        });
     }
 
     // ------------------------------------------------------------------ commands

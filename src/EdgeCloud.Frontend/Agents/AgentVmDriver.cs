@@ -39,7 +39,7 @@ public sealed class AgentVmDriver(string name, AgentHub hub, Func<Cloud> cloud, 
             SpecJson = JsonSerializer.Serialize(spec, AgentHub.Json),
         };
         var result = await hub.ExecuteAsync(host.Id, command, actionTimeout, cancellationToken).ConfigureAwait(false);
-        return new DriverReply(result.Success, result.Message, result.DeployId);
+        return new DriverReply(result.Success, result.Message, result.DeployId, result.DataJson);
     }
 }
 

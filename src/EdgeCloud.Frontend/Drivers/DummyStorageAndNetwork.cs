@@ -38,7 +38,7 @@ public sealed class DummyStorageAndNetwork(Func<Cloud> cloud, FrontendOptions op
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var state = cloud().State;
-        foreach (var i in state.All<Image>(ObjectType.Image).Where(i => i.State == ImageState.LOCKED && !Storage.FsDatastoreDriver.IsFs(state, i.DatastoreId))) _work.Writer.TryWrite(new ImageCopyRequested(i.Id));
+        foreach (var i in state.All<Image>(ObjectType.Image).Where(i => i.State == ImageState.LOCKED && !Storage.FsDatastoreDriver.IsFs(state, i.DatastoreId) && !Cloud.FilledByHostOrBackup(i))) _work.Writer.TryWrite(new ImageCopyRequested(i.Id));
         foreach (var n in state.All<VNet>(ObjectType.VNet).Where(n => n.State == VNetState.INIT)) _work.Writer.TryWrite(new VNetCreated(n.Id));
         foreach (var d in state.All<Datastore>(ObjectType.Datastore).Where(d => d.TotalMb == 0 && d.DsMad != Storage.FsDatastoreDriver.DsMad)) _work.Writer.TryWrite(new DatastoreAdded(d.Id));
 

@@ -56,7 +56,7 @@ public sealed class FsDatastoreDriver(Func<Cloud> cloud, FrontendOptions options
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var state = cloud().State;
-        foreach (var i in state.All<Image>(ObjectType.Image).Where(i => i.State == ImageState.LOCKED && IsFs(state, i.DatastoreId)))
+        foreach (var i in state.All<Image>(ObjectType.Image).Where(i => i.State == ImageState.LOCKED && IsFs(state, i.DatastoreId) && !Cloud.FilledByHostOrBackup(i)))
             _work.Writer.TryWrite(new ImageCopyRequested(i.Id));
         foreach (var d in state.All<Datastore>(ObjectType.Datastore).Where(d => d.DsMad == DsMad))
             _work.Writer.TryWrite(new DatastoreAdded(d.Id));

@@ -8,7 +8,8 @@ namespace EdgeCloud.Hypervisor;
 /// <summary>
 /// The OpenNebula-style context CD: an ISO 9660 volume labelled CONTEXT holding <c>context.sh</c>,
 /// shell <c>KEY='VALUE'</c> lines the guest's contextualization sources. Variables come from the NICs
-/// (ETHn_MAC, ETHn_IP, ETHn_MASK, ETHn_GATEWAY, ETHn_DNS, ETHn_MTU, ETHn_IP6 with n = NIC_ID), then
+/// (ETHn_MAC, ETHn_IP, ETHn_MASK, ETHn_GATEWAY, ETHn_DNS, ETHn_MTU, ETHn_IP6 with n = NIC_ID, and
+/// ETHn_ALIASm_* for the NIC's aliases), then
 /// from every key of the VM's CONTEXT section (which wins over the NIC-derived ones), e.g.
 /// SET_HOSTNAME, SSH_PUBLIC_KEY, START_SCRIPT, START_SCRIPT_BASE64.
 /// </summary>
@@ -39,6 +40,8 @@ public static partial class ContextIso
             if (nic.Dns.Length > 0) Set(p + "DNS", nic.Dns);
             if (nic.Mtu > 0) Set(p + "MTU", nic.Mtu.ToString(System.Globalization.CultureInfo.InvariantCulture));
             if (nic.Ip6.Length > 0) Set(p + "IP6", nic.Ip6);
+            foreach (var alias in nic.Aliases.OrderBy(a => a.AliasId))
+                foreach (var (k, v) in alias.ContextVariables(nic.NicId)) Set(k, v);
         }
         foreach (var (k, v) in spec.Context)
         {

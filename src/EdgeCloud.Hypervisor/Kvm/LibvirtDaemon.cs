@@ -32,6 +32,9 @@ public sealed class LibvirtDaemon(string uri = KvmOptions.DefaultUri, CommandRun
         }
     }
 
+    /// <summary>bash: closes the shell's descriptors above 2 (those it inherited) before what follows.</summary>
+    internal const string CloseInheritedFds = "for fd in $(ls /proc/$$/fd); do [ \"$fd\" -gt 2 ] && eval \"exec $fd>&-\"; done; ";
+
     /// <summary>Returns once libvirtd answers; starts it (and virtlogd) when it does not and the URI is local.</summary>
     /// <exception cref="HostDriverException">libvirt is not installed, cannot be started, or does not answer in time.</exception>
     public async Task EnsureRunningAsync(CancellationToken ct)
@@ -53,9 +56,14 @@ public sealed class LibvirtDaemon(string uri = KvmOptions.DefaultUri, CommandRun
             {
                 if (CommandRunner.Which(daemon) is not { } path)
                     throw new HostDriverException($"{daemon} is not installed (Debian: libvirt-daemon-system)");
-                // Through sh so the daemon gets /dev/null, not this process's pipes (a daemon holding them
-                // would keep the caller's output open). A second virtlogd exits at once: that is fine.
-                await _runner.RunAsync("sh", ["-c", "\"$0\" -d </dev/null >/dev/null 2>&1", path], ct, TimeSpan.FromSeconds(30));
+                // Through a shell so the daemon gets /dev/null, not this process's pipes (a daemon holding them
+                // would keep the caller's output open). bash also closes every other descriptor this process
+                // inherited (e.g. a lock file's, from `flock LOCK edgecloud agent`): a daemon that kept it would
+                // hold the lock for as long as it runs. A second virtlogd exits at once: that is fine.
+                if (CommandRunner.IsInstalled("bash"))
+                    await _runner.RunAsync("bash", ["-c", CloseInheritedFds + "\"$0\" -d </dev/null >/dev/null 2>&1", path], ct, TimeSpan.FromSeconds(30));
+                else
+                    await _runner.RunAsync("sh", ["-c", "\"$0\" -d </dev/null >/dev/null 2>&1", path], ct, TimeSpan.FromSeconds(30));
             }
         }
 

@@ -29,6 +29,9 @@ public sealed class LxcHypervisor : IHypervisor
 
     public string Name => "lxc";
 
+    /// <summary>A container's root filesystem is its first disk, loop-mounted: raw only.</summary>
+    public string? RequiredDiskFormat => "raw";
+
     public LxcOptions Options => _options;
 
     /// <summary>True when the host's cgroups are the unified (v2) hierarchy only.</summary>

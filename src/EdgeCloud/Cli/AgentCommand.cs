@@ -119,8 +119,11 @@ public static class HostDrivers
     public static AgentService Service(AgentIdentity identity, LocalState state, IHypervisor hv, IHostNetwork? network, AgentOptions options, LocalDisks disks, AgentFileServer files, ILogger logger)
     {
         var executor = new CommandExecutor(state, hv, network, disks, options, logger, new MigrationReceiver(disks));
+        // Periodic checkpoints of VMs' disks to the cluster's replica: kvm (libvirt external disk snapshots).
+        if (hv is KvmHypervisor) executor.Checkpoints = new VmCheckpointer(state, executor, new KvmDiskCheckpoints(), disks, logger);
         return new AgentService(identity, state, executor, new HostFactsReader(options.DataDir), options, logger)
         {
+            CheckpointStore = files.Checkpoints,
             ExtraFacts = new Dictionary<string, string> { ["AGENT_ENDPOINT"] = files.Advertised.ToString().TrimEnd('/') },
         };
     }

@@ -69,6 +69,7 @@ public static class ImageCommands
         Verbs.Call(Kind, "disable", "Disable images (no new VMs may use them)", "enable", false),
         Chtype(),
         Clone(),
+        .. DiskCommands.ImageVerbs(),
         .. Verbs.Locking(Kind),
         .. Verbs.Ownership(Kind, UserCommands.Kind, GroupCommands.Kind),
     ]);
@@ -157,14 +158,21 @@ public static class ImageCommands
         });
     }
 
-    /// <summary>Polls until the image leaves LOCKED/CLONE/INIT: READY prints, ERROR fails.</summary>
-    private static async Task WaitReadyAsync(CliContext c, int id)
+    /// <summary>
+    /// Polls until the image leaves LOCKED/CLONE/INIT: READY prints, ERROR fails (exit code of a server error,
+    /// the image's TEMPLATE/ERROR in the message). While the copy runs, a progress bar from the image's
+    /// TEMPLATE/TRANSFER_PROGRESS is drawn on stderr when it is a terminal (also used by <c>marketapp export --wait</c>).
+    /// </summary>
+    internal static async Task WaitReadyAsync(CliContext c, int id)
     {
         var clock = Stopwatch.StartNew();
+        var drawn = false;
         while (true)
         {
             var e = await c.InfoAsync(Kind, id).ConfigureAwait(false);
             var state = (ImageState)(int)L(e, "STATE");
+            if (drawn && state is ImageState.READY or ImageState.USED or ImageState.USED_PERS or ImageState.ERROR)
+                Console.Error.WriteLine(); // end the progress line
             if (state is ImageState.READY or ImageState.USED or ImageState.USED_PERS)
             {
                 CliContext.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"IMAGE {id}: {state}"));
@@ -172,12 +180,24 @@ public static class ImageCommands
             }
             if (state == ImageState.ERROR)
                 throw new CliException($"image {id} is in ERROR: {S(e, "TEMPLATE/ERROR")}", CliExit.Server);
-            // The fs datastore driver reports the copy's progress; shown on a terminal only.
-            if (!Console.IsErrorRedirected && S(e, "TEMPLATE/TRANSFER_PROGRESS") is { Length: > 0 } pct)
-                Console.Error.Write($"\rIMAGE {id}: copying {pct}%   ");
+            // The fs datastore driver reports the copy's progress; drawn on a terminal only.
+            if (!Console.IsErrorRedirected && int.TryParse(S(e, "TEMPLATE/TRANSFER_PROGRESS"), CultureInfo.InvariantCulture, out var pct))
+            {
+                Console.Error.Write("\r" + ProgressLine(id, pct));
+                drawn = true;
+            }
             if (clock.Elapsed > TimeSpan.FromMinutes(30))
                 throw new CliException($"timed out waiting for image {id} to be READY; it is {state}");
             await Task.Delay(250, c.Ct).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>One line of the copy's progress bar: <c>IMAGE 5 [#########...........]  45%</c>.</summary>
+    internal static string ProgressLine(int id, int percent)
+    {
+        const int width = 30;
+        var p = Math.Clamp(percent, 0, 100);
+        var done = p * width / 100;
+        return string.Create(CultureInfo.InvariantCulture, $"IMAGE {id} [{new string('#', done)}{new string('.', width - done)}] {p,3}%");
     }
 }

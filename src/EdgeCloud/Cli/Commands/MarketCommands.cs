@@ -113,7 +113,8 @@ public static class MarketCommands
         var name = new Argument<string>("NAME") { Description = "Name of the new image and VM template" };
         var datastore = new Option<string>("--datastore", "-d") { Description = "Image datastore to import into", Required = true, HelpName = "DATASTORE" };
         var noTemplate = Verbs.Flag("--no-template", "Do not create the VM template");
-        return Verbs.Make("export", "Import an app: its image into a datastore, and its VM template", [app, name, datastore, noTemplate], async c =>
+        var wait = Verbs.Flag("--wait", "Wait until the image is READY (a progress bar on a terminal); fail if it ends in ERROR");
+        return Verbs.Make("export", "Import an app: its image into a datastore, and its VM template", [app, name, datastore, noTemplate, wait], async c =>
         {
             var id = await c.ResolveAsync(AppKind, c.Get(app)!).ConfigureAwait(false);
             var info = await c.InfoAsync(AppKind, id).ConfigureAwait(false);
@@ -122,15 +123,24 @@ public static class MarketCommands
             var image = await c.CallIntAsync("one.image.allocate", $"NAME = \"{Esc(imageName)}\"\nFROM_APP = \"{id}\"\n", ds, false).ConfigureAwait(false);
             CliContext.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"IMAGE\n    ID: {image}"));
             var vm64 = S(info, "TEMPLATE/VMTEMPLATE64");
-            if (c.Get(noTemplate) || vm64.Length == 0) return;
-            var t = EdgeCloud.Core.Templates.Template.Parse(System.Text.Encoding.UTF8.GetString(Convert.FromBase64String(vm64)));
-            t.Set("NAME", imageName);
-            var disk = new EdgeCloud.Core.Templates.VectorAttribute("DISK");
-            disk.Set("IMAGE_ID", image.ToString(CultureInfo.InvariantCulture));
-            t.Add(disk);
-            var template = await c.CallIntAsync("one.template.allocate", t.ToText()).ConfigureAwait(false);
-            CliContext.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"VMTEMPLATE\n    ID: {template}"));
+            if (!c.Get(noTemplate) && vm64.Length > 0)
+            {
+                var template = await CreateTemplateAsync(c, vm64, imageName, image).ConfigureAwait(false);
+                CliContext.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"VMTEMPLATE\n    ID: {template}"));
+            }
+            if (c.Get(wait)) await ImageCommands.WaitReadyAsync(c, image).ConfigureAwait(false);
         });
+    }
+
+    /// <summary>The app's VM template (VMTEMPLATE64) named NAME, with the imported image as its DISK.</summary>
+    private static async Task<int> CreateTemplateAsync(CliContext c, string vm64, string imageName, int image)
+    {
+        var t = EdgeCloud.Core.Templates.Template.Parse(System.Text.Encoding.UTF8.GetString(Convert.FromBase64String(vm64)));
+        t.Set("NAME", imageName);
+        var disk = new EdgeCloud.Core.Templates.VectorAttribute("DISK");
+        disk.Set("IMAGE_ID", image.ToString(CultureInfo.InvariantCulture));
+        t.Add(disk);
+        return await c.CallIntAsync("one.template.allocate", t.ToText()).ConfigureAwait(false);
     }
 
     /// <summary><c>edgecloud marketapp create --image IMG --market M NAME</c>: publish an image into a private marketplace.</summary>

@@ -126,6 +126,7 @@ public static class VmCommands
             SnapshotCreate(),
             SnapshotUse("snapshot-revert", "Revert a VM to a snapshot", "snapshotrevert"),
             SnapshotUse("snapshot-delete", "Delete a VM snapshot", "snapshotdelete"),
+            .. DiskCommands.VmVerbs(),
             Recover(),
             .. Verbs.Locking(Kind),
             .. Verbs.Ownership(Kind, users, groups),
@@ -290,8 +291,9 @@ public static class VmCommands
         var network = Verbs.Text("--network", "Virtual network to attach to (name or id)", "VNET");
         var ip = Verbs.Text("--ip", "Ask for this IP address", "IP");
         var file = Verbs.Text("--file", "A file with the NIC attribute to attach instead", "FILE");
+        var alias = Verbs.Text("--alias", "Attach an alias (NIC_ALIAS) of the VM's NIC with this NAME (NIC0...) instead of an interface", "NIC_NAME");
         var wait = new VmWait();
-        return Verbs.Make("nic-attach", "Attach a network interface to a VM", [vm, network, ip, file, .. wait.Symbols], async c =>
+        return Verbs.Make("nic-attach", "Attach a network interface (or, with --alias, an address on one) to a VM", [vm, network, ip, file, alias, .. wait.Symbols], async c =>
         {
             wait.Check(c);
             string text;
@@ -300,7 +302,8 @@ public static class VmCommands
             {
                 var attrs = new List<(string, string)> { ("NETWORK_ID", (await c.ResolveAsync(VNetCommands.Kind, net).ConfigureAwait(false)).ToString(CultureInfo.InvariantCulture)) };
                 if (c.Get(ip) is { } address) attrs.Add(("IP", address));
-                text = TemplateInput.Vector("NIC", attrs);
+                if (c.Get(alias) is { } parent) attrs.Add(("PARENT", parent));
+                text = TemplateInput.Vector(c.Get(alias) is null ? "NIC" : "NIC_ALIAS", attrs);
             }
             else throw new CliException("give --network VNET or --file FILE");
             var id = await c.ResolveAsync(Kind, c.Get(vm)!).ConfigureAwait(false);

@@ -1,0 +1,161 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using System.Text.RegularExpressions;
+using System.Xml.Linq;
+using EdgeCloud.Client;
+using EdgeCloud.Testing;
+using Xunit.Abstractions;
+using static EdgeCloud.EndToEnd.AgentProtocolTests;
+
+namespace EdgeCloud.EndToEnd;
+
+/// <summary>
+/// Periodic checkpoints and host-failure recovery, end to end: a front-end, the cluster's replica host (an
+/// agent with the dummy hypervisor: it only stores) and two kvm hosts as processes. A VM with
+/// CHECKPOINT=[INTERVAL] on host A writes a file to its disk; checkpoints reach the replica; host A dies
+/// (its agent SIGKILLed, its QEMU killed). The leader's recovery restarts the VM on host B from the last
+/// checkpoint: the guest finds its file. Every checkpoint moved only the blocks written since the one before.
+/// </summary>
+[Collection("real guests")] // one TCG guest test at a time: 2 cores
+public sealed partial class HostFailureTests : IDisposable
+{
+    private const HostNeeds Needs = HostNeeds.Root | HostNeeds.Qemu | HostNeeds.Libvirt | HostNeeds.IsoTools;
+    private const int Active = 3, Running = 3, Done = 6;
+
+    // Run by the guest's context on every boot: the first boot leaves a file on the disk, a later boot reports it.
+    private const string StartScript = """
+        mkdir -p /mnt/d
+        for d in /dev/vda1 /dev/sda1 /dev/hda1; do [ -b $d ] && mount -t vfat $d /mnt/d && break; done
+        if [ -f /mnt/d/ckpt.txt ]; then echo "CKPT-FILE-FOUND $(cat /mnt/d/ckpt.txt)"
+        else echo written-before-checkpoint > /mnt/d/ckpt.txt; sync; umount /mnt/d; sync; echo CKPT-FILE-WRITTEN; fi
+        """;
+
+    private readonly ITestOutputHelper _out;
+    private readonly string _dir = Path.Combine(Path.GetTempPath(), "ec-hafail-" + Guid.NewGuid().ToString("N")[..8]);
+    private int _vm = -1;
+
+    public HostFailureTests(ITestOutputHelper output)
+    {
+        _out = output;
+        Directory.CreateDirectory(_dir);
+        File.SetUnixFileMode(_dir, (UnixFileMode)0b111_101_101); // QEMU (libvirt's user) walks into the agents' VM directories
+    }
+
+    public void Dispose()
+    {
+        if (_vm >= 0) { Virsh("destroy", $"one-{_vm}"); Virsh("undefine", $"one-{_vm}"); }
+        try { Directory.Delete(_dir, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+    }
+
+    [HostFact(Needs)]
+    public async Task HostDies_ItsVmRestartsOnTheOtherHostFromTheLastCheckpoint_AndCheckpointsMovedOnlyChangedBlocks()
+    {
+        HostPrerequisites.Require(Needs);
+        var guest = await TestGuestImage.GetAsync();
+        var config = Path.Combine(_dir, "fe.yaml");
+        await File.WriteAllTextAsync(config, "monitor-interval: 1\nscheduler-interval: 1\nhost-error-grace: 3\n");
+        await using var fe = await FrontendProcess.StartAsync(Path.Combine(_dir, "fe"), FrontendProcess.FreePort(), "--config", config);
+        using var c = fe.Client();
+        await c.CallIntAsync("one.cluster.update", 0, "REPLICA_HOST=replica", 1);
+        var (replica, tokenR) = await AddHostAsync(c, "replica");
+        var (hostA, tokenA) = await AddHostAsync(c, "host-a");
+        var (hostB, tokenB) = await AddHostAsync(c, "host-b");
+        await using var r = AgentProcess.Start(Path.Combine(_dir, "replica"), fe.AgentUrl, tokenR, "dummy");
+        var a = AgentProcess.Start(Path.Combine(_dir, "agent-a"), fe.AgentUrl, tokenA, "kvm");
+        await using var b = AgentProcess.Start(Path.Combine(_dir, "agent-b"), fe.AgentUrl, tokenB, "kvm");
+        string Logs() => $"A:\n{a.Output}\nB:\n{b.Output}\nreplica:\n{r.Output}\nfront-end:\n{fe.Output}";
+        try
+        {
+            foreach (var h in new[] { replica, hostA, hostB }) await WaitHostMonitoredAsync(c, h, TimeSpan.FromSeconds(60), Logs);
+            await Wait.ForAsync(async () => HostAttr(await HostAsync(c, replica), "AGENT_ENDPOINT").Length > 0, "the replica reports its endpoint", TimeSpan.FromSeconds(30));
+            await c.CallIntAsync("one.host.status", replica, 1); // the replica stores; it does not run VMs
+
+            var ds = await c.CallIntAsync("one.datastore.allocate", "NAME=images\nDS_MAD=fs\nTM_MAD=qcow2\nTYPE=IMAGE_DS", -1);
+            var image = await c.CallIntAsync("one.image.allocate", $"NAME=tg\nPATH=\"{guest.Disk}\"\nTYPE=OS", ds, false);
+            await Wait.ForAsync(async () => (int)XElement.Parse(await c.CallStringAsync("one.image.info", image)).Element("STATE")! == 1, "image READY", TimeSpan.FromSeconds(60));
+            var script = Convert.ToBase64String(Encoding.UTF8.GetBytes(StartScript.ReplaceLineEndings("\n")));
+            _vm = await c.CallIntAsync("one.vm.allocate",
+                $"NAME=ha\nCPU=0.5\nMEMORY=128\nDISK=[IMAGE_ID={image}]\nSCHED_REQUIREMENTS=\"ID={hostA}\"\nCHECKPOINT=[INTERVAL=4]\nCONTEXT=[START_SCRIPT_BASE64=\"{script}\"]", false);
+            var vmDir = _vm.ToString(CultureInfo.InvariantCulture);
+            await WaitVmAsync(c, _vm, Active, Running, TimeSpan.FromSeconds(120), Logs);
+            await ForConsoleAsync(Path.Combine(_dir, "agent-a", "datastores", "0", vmDir, "console.log"), "CKPT-FILE-WRITTEN", Logs);
+
+            // Two checkpoints begun after the file was written (the first may have been under way already).
+            var seq0 = CheckpointSeq(await VmAsync(c, _vm));
+            await Wait.ForAsync(async () => CheckpointSeq(await VmAsync(c, _vm)) >= seq0 + 2, "two checkpoints after the write", TimeSpan.FromSeconds(90));
+            var recorded = (await VmAsync(c, _vm)).Element("USER_TEMPLATE")!.Element("CHECKPOINT_LAST")!;
+            _out.WriteLine("before the failure: " + recorded);
+
+            // ---- host A dies: its agent without a word, then its QEMU (both agents share this machine's libvirtd:
+            //      only host A's domain is killed).
+            a.Kill9();
+            var pid = int.Parse(File.ReadAllText($"/run/libvirt/qemu/one-{_vm}.pid").Trim(), CultureInfo.InvariantCulture);
+            Process.GetProcessById(pid).Kill();
+
+            // ---- the VM comes back RUNNING on host B by itself, booted from the checkpointed disk.
+            await Wait.ForAsync(async () =>
+            {
+                var x = await VmAsync(c, _vm);
+                return (int)x.Element("STATE")! == Active && (int)x.Element("LCM_STATE")! == Running
+                       && (int)x.Element("HISTORY_RECORDS")!.Elements("HISTORY").Last().Element("HID")! == hostB;
+            }, "the VM RUNNING on host B", TimeSpan.FromSeconds(180));
+            await ForConsoleAsync(Path.Combine(_dir, "agent-b", "datastores", "0", vmDir, "console.log"), "CKPT-FILE-FOUND written-before-checkpoint", Logs);
+            var vm = await VmAsync(c, _vm);
+            Assert.Contains("from checkpoint", vm.Element("USER_TEMPLATE")!.Element("HOST_FAILURE_RECOVERY")!.Value, StringComparison.Ordinal);
+            Assert.Equal(14, (int)vm.Element("HISTORY_RECORDS")!.Elements("HISTORY").Single(h => (int)h.Element("HID")! == hostA).Element("ACTION")!); // delete-recreate
+            Assert.Contains("restored from checkpoint", b.Output, StringComparison.Ordinal);
+
+            // ---- only deltas moved: each checkpoint after the first of a chain carried the blocks written since the
+            //      one before, and all of host A's checkpoints together are far smaller than the disk.
+            var sent = Sent().Matches(a.Output).Select(m => (Bytes: long.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture), Full: m.Groups[2].Value == "new chain")).ToList();
+            _out.WriteLine("checkpoints of host A: " + string.Join(", ", sent.Select(s => $"{s.Bytes}{(s.Full ? " (new chain)" : "")}")));
+            Assert.True(sent.Count >= 3, "at least three checkpoints on host A");
+            Assert.Contains(sent, s => !s.Full);
+            var baseSize = new FileInfo(guest.Disk).Length;
+            var received = Num(await HostAsync(c, replica), "CHECKPOINT_RECEIVED_BYTES");
+            Assert.True(received >= sent.Sum(s => s.Bytes), $"the replica received {received} bytes, host A logged {sent.Sum(s => s.Bytes)}");
+            Assert.True(received < baseSize, $"all checkpoints ({received} bytes) moved less than one copy of the disk ({baseSize} bytes)");
+            Assert.All(sent.Where(s => !s.Full), s => Assert.True(s.Bytes < baseSize / 8, $"a delta of {s.Bytes} bytes"));
+
+            await c.CallIntAsync("one.vm.action", "terminate-hard", _vm);
+            await WaitVmAsync(c, _vm, Done, -1, TimeSpan.FromSeconds(60), Logs);
+        }
+        catch
+        {
+            _out.WriteLine(Logs());
+            throw;
+        }
+        finally
+        {
+            await a.DisposeAsync();
+        }
+    }
+
+    [GeneratedRegex(@"checkpoint \d+ sent to the replica: (\d+) bytes \((new chain|changed blocks)\)")]
+    private static partial Regex Sent();
+
+    private static long CheckpointSeq(XElement vm) =>
+        long.TryParse(vm.Element("USER_TEMPLATE")?.Element("CHECKPOINT_LAST")?.Element("SEQ")?.Value, CultureInfo.InvariantCulture, out var s) ? s : 0;
+
+    private static async Task<XElement> HostAsync(OneClient c, int id) => XElement.Parse(await c.CallStringAsync("one.host.info", id));
+
+    private static string HostAttr(XElement host, string name) => host.Element("TEMPLATE")?.Element(name)?.Value ?? "";
+
+    private static long Num(XElement host, string name) => long.TryParse(HostAttr(host, name), CultureInfo.InvariantCulture, out var v) ? v : -1;
+
+    private static Task ForConsoleAsync(string log, string pattern, Func<string> _) =>
+        Wait.ForAsync(() => Task.FromResult(File.Exists(log) && File.ReadAllText(log).Contains(pattern, StringComparison.Ordinal)),
+            $"'{pattern}' on the console {log}", TimeSpan.FromSeconds(150));
+
+    private static string Virsh(params string[] args)
+    {
+        var psi = new ProcessStartInfo("virsh") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var x in (string[])["-c", "qemu:///system", .. args]) psi.ArgumentList.Add(x);
+        using var p = Process.Start(psi)!;
+        var output = p.StandardOutput.ReadToEnd();
+        p.StandardError.ReadToEnd();
+        p.WaitForExit();
+        return output;
+    }
+}
