@@ -9,12 +9,15 @@ using EdgeCloud.Client;
 // Front-end high availability, measured with real `edgecloud frontend` processes on loopback:
 //   write throughput (template updates from many clients) on 1 stand-alone server vs a 3-server Raft cluster,
 //   failover time after SIGKILL of the leader under write load (several runs; every acknowledged write checked),
-//   catch-up time of a follower that was stopped while the others took N writes (past log compaction).
-// Usage: dotnet run -c Release --project bench/EdgeCloud.Bench.Raft [failover-runs [catch-up-writes [seconds]]]
+//   catch-up time of a follower that was stopped while the others took N writes (past log compaction),
+//   failover with a host agent (dummy hypervisor): SIGKILL of the leader → the agent connected to the new leader,
+//   the host MONITORED there, and the first VM action (poweroff) done through it.
+// Usage: dotnet run -c Release --project bench/EdgeCloud.Bench.Raft [failover-runs [catch-up-writes [seconds [parts]]]]
+//   parts: any of t (throughput), f (failover), c (catch-up), a (agent failover); default "tfca".
 var runs = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 5;
 var catchUpWrites = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 20_000;
 var seconds = args.Length > 2 ? double.Parse(args[2], CultureInfo.InvariantCulture) : 10;
-var parts = args.Length > 3 ? args[3] : "tfc"; // t = throughput, f = failover, c = catch-up
+var parts = args.Length > 3 ? args[3] : "tfca"; // t = throughput, f = failover, c = catch-up, a = agent failover
 var root = Path.Combine(Path.GetTempPath(), "ec-bench-raft-" + Guid.NewGuid().ToString("N"));
 Directory.CreateDirectory(root);
 try
@@ -65,6 +68,16 @@ try
     {
         var (seconds2, rate) = await Bench.CatchUpAsync(c, catchUpWrites);
         Console.WriteLine($"catch-up: a follower stopped during {catchUpWrites} writes ({rate:F0} writes/s with 2 of 3 up) was current {seconds2:F1} s after its restart");
+    }
+
+    // 4. Failover with a host agent.
+    if (parts.Contains('a'))
+    await using (var c = await Cluster.StartAsync(Path.Combine(root, "ag"), 3, raft: true, agents: true))
+    {
+        var r = await Bench.AgentFailoverAsync(c, Path.Combine(root, "ag", "agent"), runs);
+        Console.WriteLine($"failover with an agent over {runs} runs: agent on the new leader min/median/max {r.Connected.Min() * 1000:F0}/{Median(r.Connected) * 1000:F0}/{r.Connected.Max() * 1000:F0} ms, " +
+                          $"host MONITORED there {r.Monitored.Min() * 1000:F0}/{Median(r.Monitored) * 1000:F0}/{r.Monitored.Max() * 1000:F0} ms, " +
+                          $"first VM action (poweroff) done {r.FirstAction.Min() * 1000:F0}/{Median(r.FirstAction) * 1000:F0}/{r.FirstAction.Max() * 1000:F0} ms after the kill");
     }
 }
 finally
@@ -180,6 +193,106 @@ internal static partial class Bench
         return (sw.Elapsed.TotalSeconds, rate);
     }
 
+    /// <summary>
+    /// One host agent (dummy hypervisor) and one VM; each run kills the leader and times, from the kill: the agent's
+    /// stream on the new leader, the host MONITORED on it, and a poweroff of the VM done through it.
+    /// </summary>
+    public static async Task<(List<double> Connected, List<double> Monitored, List<double> FirstAction)> AgentFailoverAsync(Cluster c, string agentDir, int runs)
+    {
+        var leader = await c.LeaderAsync();
+        int hostId, vmId;
+        string token;
+        using (var a = c.Client(leader))
+        {
+            hostId = await a.CallIntAsync("one.host.allocate", "edge-1", "kvm", "kvm", -1);
+            token = await a.CallStringAsync("one.host.jointoken", hostId, 600);
+        }
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var a in new[] { Path.Combine(AppContext.BaseDirectory, "edgecloud.dll"), "agent", "--data", agentDir, "--hypervisor", "dummy", "--log-format", "text",
+                     "--frontend", c.AgentUrl((leader + 1) % c.Size), "--join-token", token, "--listen", "127.0.0.1:0", "--advertise", "127.0.0.1" })
+            psi.ArgumentList.Add(a);
+        using var agent = Process.Start(psi)!;
+        var connections = new ConcurrentQueue<(string Url, long At)>();
+        agent.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data is { } l && ConnectedLine().Match(l) is { Success: true } m) connections.Enqueue((m.Groups[1].Value, Stopwatch.GetTimestamp()));
+        };
+        agent.ErrorDataReceived += (_, _) => { };
+        agent.BeginOutputReadLine();
+        agent.BeginErrorReadLine();
+        try
+        {
+            using (var a = c.Client(leader))
+            {
+                await UntilAsync(async () => await HostStateAsync(a, hostId) == 2, "the host MONITORED");
+                vmId = await a.CallIntAsync("one.vm.allocate", "NAME=bench\nCPU=0.1\nMEMORY=64", false);
+                await UntilAsync(async () => await VmStateAsync(a, vmId) == (3, 3), "the VM RUNNING");
+            }
+            var connected = new List<double>();
+            var monitored = new List<double>();
+            var first = new List<double>();
+            for (var run = 0; run < runs; run++)
+            {
+                leader = await c.LeaderAsync();
+                var killedAt = Stopwatch.GetTimestamp();
+                c.Kill(leader);
+                var newLeader = -1;
+                await UntilAsync(async () => (newLeader = await c.LeaderAsync(TimeSpan.FromMilliseconds(500))) >= 0 && newLeader != leader, "a new leader");
+                var url = c.AgentUrl(newLeader);
+                await UntilAsync(() => Task.FromResult(connections.Any(x => x.Url == url && x.At > killedAt)), "the agent on the new leader");
+                connected.Add(Stopwatch.GetElapsedTime(killedAt, connections.First(x => x.Url == url && x.At > killedAt).At).TotalSeconds);
+                using (var a = c.Client(newLeader))
+                {
+                    await UntilAsync(async () => await HostStateAsync(a, hostId) == 2, "the host MONITORED on the new leader");
+                    monitored.Add(Stopwatch.GetElapsedTime(killedAt).TotalSeconds);
+                    await a.CallIntAsync("one.vm.action", "poweroff", vmId);
+                    await UntilAsync(async () => (await VmStateAsync(a, vmId)).State == 8, "the VM POWEROFF");
+                    first.Add(Stopwatch.GetElapsedTime(killedAt).TotalSeconds);
+                    Console.WriteLine($"agent failover run {run + 1}: agent on the new leader after {connected[^1] * 1000:F0} ms, host MONITORED {monitored[^1] * 1000:F0} ms, poweroff done {first[^1] * 1000:F0} ms");
+                    // Back on for the next run, and the killed server back in the zone.
+                    await a.CallIntAsync("one.vm.action", "resume", vmId);
+                    await UntilAsync(async () => await VmStateAsync(a, vmId) == (3, 3), "the VM RUNNING again");
+                }
+                c.Launch(leader);
+                await c.WaitAllAnswerAsync();
+            }
+            return (connected, monitored, first);
+        }
+        finally
+        {
+            agent.Kill(entireProcessTree: true);
+            await agent.WaitForExitAsync();
+        }
+    }
+
+    private static async Task<int> HostStateAsync(OneClient c, int id)
+    {
+        var xml = await c.CallStringAsync("one.host.info", id);
+        return int.Parse(Regex.Match(xml, "<STATE>(\\d+)</STATE>").Groups[1].Value, CultureInfo.InvariantCulture);
+    }
+
+    private static async Task<(int State, int Lcm)> VmStateAsync(OneClient c, int id)
+    {
+        var xml = await c.CallStringAsync("one.vm.info", id);
+        int Get(string e) => int.Parse(Regex.Match(xml, $"<{e}>(\\d+)</{e}>").Groups[1].Value, CultureInfo.InvariantCulture);
+        return (Get("STATE"), Get("LCM_STATE"));
+    }
+
+    private static async Task UntilAsync(Func<Task<bool>> condition, string what)
+    {
+        var sw = Stopwatch.StartNew();
+        while (sw.Elapsed < TimeSpan.FromSeconds(120))
+        {
+            try { if (await condition()) return; }
+            catch (OneException) { }
+            await Task.Delay(20);
+        }
+        throw new TimeoutException($"timed out waiting for {what}");
+    }
+
+    [GeneratedRegex(@"Connected to the front-end (\S+) as host")]
+    private static partial Regex ConnectedLine();
+
     /// <summary>Allocates NAME, retrying on the next server; returns the id and when the successful attempt started.</summary>
     private static async Task<(int Id, long Attempt)> AllocateAsync(Cluster c, int start, string name, CancellationToken ct)
     {
@@ -217,11 +330,13 @@ internal sealed partial class Cluster : IAsyncDisposable
     private readonly string[] _extra;
     private readonly int[] _ports;
     private readonly int[] _raftPorts;
+    private readonly int[]? _agentPorts;
     private readonly Process?[] _procs;
     private readonly ConcurrentQueue<string>[] _output;
 
-    private Cluster(string root, int n, bool raft, string[] extra)
+    private Cluster(string root, int n, bool raft, bool agents, string[] extra)
     {
+        _agentPorts = agents ? Enumerable.Range(0, n).Select(_ => FreePort()).ToArray() : null;
         _root = root;
         _raft = raft;
         _extra = extra;
@@ -235,9 +350,14 @@ internal sealed partial class Cluster : IAsyncDisposable
 
     public bool IsUp(int id) => _procs[id] is { HasExited: false };
 
-    public static async Task<Cluster> StartAsync(string root, int n, bool raft, params string[] extra)
+    /// <summary>Server <paramref name="id"/>'s host agents' endpoint (with agents: true).</summary>
+    public string AgentUrl(int id) => $"https://127.0.0.1:{_agentPorts![id]}";
+
+    public static Task<Cluster> StartAsync(string root, int n, bool raft, params string[] extra) => StartAsync(root, n, raft, false, extra);
+
+    public static async Task<Cluster> StartAsync(string root, int n, bool raft, bool agents, params string[] extra)
     {
-        var c = new Cluster(root, n, raft, extra);
+        var c = new Cluster(root, n, raft, agents, extra);
         for (var i = 0; i < n; i++) c.Launch(i);
         await c.WaitAllAnswerAsync();
         return c;
@@ -256,8 +376,9 @@ internal sealed partial class Cluster : IAsyncDisposable
     {
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "edgecloud.dll"));
-        // No host agents here: their endpoint is off (three servers on one machine would share its default port).
-        foreach (var a in new[] { "frontend", "--data", Dir(id), "--port", _ports[id].ToString(CultureInfo.InvariantCulture), "--agent-port", "-1" }) psi.ArgumentList.Add(a);
+        // Host agents' endpoint: off unless asked for (then a port of its own per server: they share one machine).
+        var agentPort = _agentPorts is null ? "-1" : _agentPorts[id].ToString(CultureInfo.InvariantCulture);
+        foreach (var a in new[] { "frontend", "--data", Dir(id), "--port", _ports[id].ToString(CultureInfo.InvariantCulture), "--agent-port", agentPort }) psi.ArgumentList.Add(a);
         if (_raft)
         {
             psi.ArgumentList.Add("--raft");

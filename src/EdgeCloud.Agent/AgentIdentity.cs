@@ -3,13 +3,16 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
 using EdgeCloud.AgentProtocol;
+using Grpc.Core;
 using Grpc.Net.Client;
 
 namespace EdgeCloud.Agent;
 
 /// <summary>
 /// Who the agent is to its front-end: the certificate issued at join (DATA/identity/agent.crt + key),
-/// the front-end's CA (ca.crt, the only CA the agent trusts for it) and agent.json (host id, URL).
+/// the front-end's CA (ca.crt, the only CA the agent trusts for it), agent.json (host id, the URL it joined at)
+/// and frontends.json (the agent endpoints of every front-end of the zone, as the front-ends last told them:
+/// the agent follows the leader among them).
 /// </summary>
 public sealed class AgentIdentity : IDisposable
 {
@@ -22,6 +25,34 @@ public sealed class AgentIdentity : IDisposable
         FrontendUrl = frontendUrl;
         Certificate = certificate;
         Ca = ca;
+        _frontends = [frontendUrl];
+    }
+
+    private readonly Lock _gate = new();
+    private IReadOnlyList<string> _frontends;
+    private string? _dataDir;
+
+    /// <summary>The agent endpoints of the zone's front-ends the agent knows (the one it joined at first).</summary>
+    public IReadOnlyList<string> Frontends
+    {
+        get { lock (_gate) return _frontends; }
+    }
+
+    /// <summary>
+    /// Takes the zone's agent endpoints a front-end told (Welcome, a refusal, the join reply) and those given on the
+    /// command line, and keeps them in DATA/identity/frontends.json. The URL joined at is always kept.
+    /// </summary>
+    public void LearnFrontends(IEnumerable<string> urls, bool replace = true)
+    {
+        var valid = urls.Select(u => u.Trim().TrimEnd('/')).Where(u => Uri.TryCreate(u, UriKind.Absolute, out var x) && x.Scheme == "https").ToList();
+        if (valid.Count == 0) return;
+        lock (_gate)
+        {
+            var next = (replace ? valid : [.. _frontends, .. valid]).Prepend(FrontendUrl).Distinct(StringComparer.OrdinalIgnoreCase).ToList();
+            if (next.SequenceEqual(_frontends, StringComparer.OrdinalIgnoreCase)) return;
+            _frontends = next;
+            if (_dataDir is not null) WriteAtomic(Path.Combine(Dir(_dataDir), "frontends.json"), JsonSerializer.Serialize(next));
+        }
     }
 
     public int HostId { get; }
@@ -43,10 +74,21 @@ public sealed class AgentIdentity : IDisposable
         var usable = X509CertificateLoader.LoadPkcs12(cert.Export(X509ContentType.Pkcs12), null);
         cert.Dispose();
         var ca = X509CertificateLoader.LoadCertificateFromFile(Path.Combine(dir, "ca.crt"));
-        return new AgentIdentity(saved.HostId, saved.HostName, saved.FrontendUrl, usable, ca);
+        var identity = new AgentIdentity(saved.HostId, saved.HostName, saved.FrontendUrl, usable, ca);
+        var frontends = Path.Combine(dir, "frontends.json");
+        if (File.Exists(frontends))
+        {
+            try { identity.LearnFrontends(JsonSerializer.Deserialize<List<string>>(File.ReadAllText(frontends)) ?? []); }
+            catch (JsonException) { /* rewritten from the next Welcome */ }
+        }
+        identity._dataDir = dataDir;
+        return identity;
     }
 
-    /// <summary>Joins the front-end with a one-time token; writes the identity to DATA/identity.</summary>
+    /// <summary>
+    /// Joins the front-end with a one-time token; writes the identity to DATA/identity. Any front-end of a Raft zone
+    /// will do: the CA is the zone's, and a follower sends the join on to the leader (<see cref="LeaderRedirect"/>).
+    /// </summary>
     public static async Task<AgentIdentity> JoinAsync(string dataDir, string frontendUrl, string tokenText, CancellationToken ct)
     {
         if (!JoinToken.TryParse(tokenText, out var token))
@@ -73,9 +115,36 @@ public sealed class AgentIdentity : IDisposable
         {
             SslOptions = new SslClientAuthenticationOptions { RemoteCertificateValidationCallback = (_, cert, _, _) => IssuedBy(cert, ca) },
         };
-        using var channel = GrpcChannel.ForAddress(url, new GrpcChannelOptions { HttpHandler = handler });
-        var client = new HostAgent.HostAgentClient(channel);
-        var reply = await client.JoinAsync(new JoinRequest { Token = token.ToString(), CsrPem = csr, Hostname = Environment.MachineName }, cancellationToken: ct).ConfigureAwait(false);
+        var request = new JoinRequest { Token = token.ToString(), CsrPem = csr, Hostname = Environment.MachineName };
+        JoinReply reply;
+        for (var redirects = 0; ; redirects++)
+        {
+            using var channel = GrpcChannel.ForAddress(url, new GrpcChannelOptions { HttpHandler = handler, DisposeHttpClient = true });
+            try
+            {
+                reply = await new HostAgent.HostAgentClient(channel).JoinAsync(request, cancellationToken: ct).ConfigureAwait(false);
+                break;
+            }
+            catch (RpcException ex) when (LeaderRedirect.LeaderOf(ex) is { } leader && redirects < 5 && Uri.TryCreate(leader, UriKind.Absolute, out var to))
+            {
+                // A follower of a Raft zone: the join goes to the leader, over TLS that trusts the same (zone) CA.
+                Console.WriteLine($"agent: {url.ToString().TrimEnd('/')} does not lead the zone: joining at the leader {leader}");
+                url = to;
+                handler = new SocketsHttpHandler
+                {
+                    SslOptions = new SslClientAuthenticationOptions { RemoteCertificateValidationCallback = (_, cert, _, _) => IssuedBy(cert, ca) },
+                };
+            }
+            catch (RpcException ex) when (ex.StatusCode == Grpc.Core.StatusCode.Unavailable && LeaderRedirect.FrontendsOf(ex).Count > 0 && redirects < 20)
+            {
+                // No leader known yet (an election): wait a moment and ask again.
+                await Task.Delay(TimeSpan.FromMilliseconds(500), ct).ConfigureAwait(false);
+                handler = new SocketsHttpHandler
+                {
+                    SslOptions = new SslClientAuthenticationOptions { RemoteCertificateValidationCallback = (_, cert, _, _) => IssuedBy(cert, ca) },
+                };
+            }
+        }
 
         var dir = Dir(dataDir);
         Directory.CreateDirectory(dir);
@@ -83,7 +152,9 @@ public sealed class AgentIdentity : IDisposable
         File.WriteAllText(Path.Combine(dir, "agent.crt"), reply.CertificatePem);
         File.WriteAllText(Path.Combine(dir, "ca.crt"), reply.CaCertificatePem);
         File.WriteAllText(Path.Combine(dir, "agent.json"), JsonSerializer.Serialize(new Saved(reply.HostId, reply.HostName, url.ToString().TrimEnd('/'))));
-        return Load(dataDir) ?? throw new InvalidOperationException("The identity just written could not be read back.");
+        var identity = Load(dataDir) ?? throw new InvalidOperationException("The identity just written could not be read back.");
+        identity.LearnFrontends([frontendUrl, .. reply.Frontends]);
+        return identity;
     }
 
     /// <summary>An HTTP client handler for plain downloads from the front-end (images), with the same mutual TLS.</summary>
@@ -96,8 +167,8 @@ public sealed class AgentIdentity : IDisposable
         },
     };
 
-    /// <summary>A channel to the front-end over mutual TLS: this agent's certificate, trusting only its CA.</summary>
-    public GrpcChannel OpenChannel()
+    /// <summary>A channel to a front-end of the zone (by default the one joined at) over mutual TLS: this agent's certificate, trusting only its CA.</summary>
+    public GrpcChannel OpenChannel(string? url = null)
     {
         var handler = new SocketsHttpHandler
         {
@@ -110,7 +181,7 @@ public sealed class AgentIdentity : IDisposable
                 RemoteCertificateValidationCallback = (_, cert, _, _) => IssuedBy(cert, Ca),
             },
         };
-        return GrpcChannel.ForAddress(FrontendUrl, new GrpcChannelOptions { HttpHandler = handler });
+        return GrpcChannel.ForAddress(url ?? FrontendUrl, new GrpcChannelOptions { HttpHandler = handler, DisposeHttpClient = true });
     }
 
     /// <summary>True when a peer's certificate was issued by this agent's front-end CA.</summary>
@@ -125,6 +196,12 @@ public sealed class AgentIdentity : IDisposable
         chain.ChainPolicy.CustomTrustStore.Add(ca);
         chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
         return chain.Build(leaf);
+    }
+
+    private static void WriteAtomic(string path, string content)
+    {
+        File.WriteAllText(path + ".tmp", content);
+        File.Move(path + ".tmp", path, overwrite: true);
     }
 
     private static void WriteSecret(string path, string content)

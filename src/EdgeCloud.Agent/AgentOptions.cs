@@ -6,7 +6,7 @@ public sealed record AgentOptions
     /// <summary>Directory of the agent's whole local state: identity, VM specs and desired states, journal, VM disks.</summary>
     public required string DataDir { get; init; }
 
-    /// <summary>The front-end's agent endpoint, https://HOST:2634. Remembered after the first join.</summary>
+    /// <summary>The front-end's agent endpoint, https://HOST:2634 (a Raft zone's servers may be listed, comma-separated). Remembered after the first join.</summary>
     public string FrontendUrl { get; init; } = "";
 
     /// <summary>One-time join token (first start only; later starts use the certificate it earned).</summary>

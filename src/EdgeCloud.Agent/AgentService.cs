@@ -29,31 +29,58 @@ public sealed class AgentService(AgentIdentity identity, LocalState state, Comma
     /// <summary>True while a stream is open (for tests and the status line).</summary>
     public bool Connected { get; private set; }
 
+    /// <summary>The front-end the current (or last) stream went to.</summary>
+    public string CurrentFrontend { get; private set; } = identity.FrontendUrl;
+
+    /// <summary>
+    /// Keeps a stream open to the zone's leader: a front-end that does not lead turns the agent away naming the
+    /// leader, and the agent goes there at once; when a stream breaks or no leader is named, it tries the next
+    /// front-end it knows (<see cref="AgentIdentity.Frontends"/>), with backoff once it has tried them all.
+    /// </summary>
     public async Task RunAsync(CancellationToken ct)
     {
-        logger.LogInformation("Agent of host {HostId} ({Host}) starting: front-end {Url}, {Vms} VMs in local state",
-            identity.HostId, identity.HostName, identity.FrontendUrl, state.Vms.Count);
+        logger.LogInformation("Agent of host {HostId} ({Host}) starting: front-ends {Urls}, {Vms} VMs in local state",
+            identity.HostId, identity.HostName, string.Join(",", identity.Frontends), state.Vms.Count);
         var delay = TimeSpan.FromMilliseconds(250);
+        var redirects = 0;
         var checkpoints = executor.Checkpoints?.RunAsync(ct) ?? Task.CompletedTask;
         while (!ct.IsCancellationRequested)
         {
             var started = System.Diagnostics.Stopwatch.GetTimestamp(); // monotonic: a clock step must not change the backoff
+            string? leader = null;
             try
             {
-                await SessionAsync(ct).ConfigureAwait(false);
+                await SessionAsync(CurrentFrontend, ct).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested)
             {
                 return;
             }
+            catch (RpcException ex) when (LeaderRedirect.LeaderOf(ex) is { } l && !Same(l, CurrentFrontend))
+            {
+                identity.LearnFrontends(LeaderRedirect.FrontendsOf(ex));
+                leader = l;
+            }
             catch (Exception ex) when (ex is RpcException or IOException or HttpRequestException or OperationCanceledException or InvalidOperationException)
             {
-                logger.LogWarning("Front-end stream lost: {Reason}; reconnecting in {Delay:0.0} s", Short(ex), delay.TotalSeconds);
+                if (ex is RpcException r) identity.LearnFrontends(LeaderRedirect.FrontendsOf(r));
+                var next = Next(CurrentFrontend);
+                logger.LogWarning("Front-end stream to {Url} lost: {Reason}; trying {Next} in {Delay:0.0} s", CurrentFrontend, Short(ex), next, delay.TotalSeconds);
+                CurrentFrontend = next;
             }
             finally
             {
                 Connected = false;
             }
+            if (leader is not null && ++redirects <= 3)
+            {
+                // Sent to the leader: go there at once (a few times in a row at most, should two front-ends disagree).
+                logger.LogInformation("{Url} does not lead the zone: connecting to the leader {Leader}", CurrentFrontend, leader);
+                CurrentFrontend = leader.TrimEnd('/');
+                continue;
+            }
+            if (leader is not null) CurrentFrontend = leader.TrimEnd('/');
+            redirects = 0;
             if (System.Diagnostics.Stopwatch.GetElapsedTime(started) > TimeSpan.FromSeconds(30)) delay = TimeSpan.FromMilliseconds(250); // it was up a while: retry fast
             try { await Task.Delay(delay, ct).ConfigureAwait(false); }
             catch (OperationCanceledException) { return; }
@@ -61,11 +88,22 @@ public sealed class AgentService(AgentIdentity identity, LocalState state, Comma
         }
     }
 
+    private static bool Same(string a, string b) => string.Equals(a.TrimEnd('/'), b.TrimEnd('/'), StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>The front-end after <paramref name="url"/> in the known list (round robin).</summary>
+    private string Next(string url)
+    {
+        var all = identity.Frontends;
+        if (all.Count == 0) return url;
+        var i = all.ToList().FindIndex(u => Same(u, url));
+        return all[(i + 1) % all.Count];
+    }
+
     private static string Short(Exception ex) => ex is RpcException r ? $"{r.StatusCode}: {r.Status.Detail}" : ex.Message;
 
-    private async Task SessionAsync(CancellationToken ct)
+    private async Task SessionAsync(string url, CancellationToken ct)
     {
-        using var channel = identity.OpenChannel();
+        using var channel = identity.OpenChannel(url);
         var client = new HostAgent.HostAgentClient(channel);
         using var session = CancellationTokenSource.CreateLinkedTokenSource(ct);
         using var call = client.Connect(cancellationToken: session.Token);
@@ -85,7 +123,8 @@ public sealed class AgentService(AgentIdentity identity, LocalState state, Comma
                     case FrontendMessage.BodyOneofCase.Welcome:
                         Connected = true;
                         if (message.Welcome.MonitorIntervalSeconds > 0) _monitorInterval = TimeSpan.FromSeconds(message.Welcome.MonitorIntervalSeconds);
-                        logger.LogInformation("Connected to the front-end as host {HostId}", message.Welcome.HostId);
+                        identity.LearnFrontends(message.Welcome.Frontends);
+                        logger.LogInformation("Connected to the front-end {Url} as host {HostId}", url, message.Welcome.HostId);
                         break;
                     case FrontendMessage.BodyOneofCase.Command:
                         _ = RunCommandAsync(message.Command, outbox.Writer, ct);

@@ -91,9 +91,12 @@ public sealed class FrontendServer : IAsyncDisposable
         builder.Services.AddSingleton<IHostLifetime, ExternalLifetime>();
         // Host agents: their own port, HTTP/2 over TLS with the front-end CA's certificate; a client
         // certificate is asked for (not required: joining agents have none yet) and checked per call.
-        var pki = options.AgentPort >= 0
-            ? AgentPki.LoadOrCreate(Path.Combine(dataDir, "pki"), options.AgentServerNames.Append(options.ListenAddress).Append(options.AgentListenAddress))
-            : null;
+        // A stand-alone front-end keeps its agent CA in DATA/pki; a Raft server gets the zone's CA from the replicated
+        // state (the listener refuses TLS until it is known).
+        var agentNames = options.AgentServerNames.Append(options.ListenAddress).Append(options.AgentListenAddress);
+        var pki = options.AgentPort < 0 ? null
+            : options.Raft.Length > 0 ? AgentPki.Replicated(agentNames)
+            : AgentPki.LoadOrCreate(Path.Combine(dataDir, "pki"), agentNames);
         if (pki is not null) builder.WebHost.UseKestrelHttpsConfiguration();
         builder.WebHost.UseKestrel(k =>
         {
@@ -108,7 +111,8 @@ public sealed class FrontendServer : IAsyncDisposable
                     l.Protocols = Microsoft.AspNetCore.Server.Kestrel.Core.HttpProtocols.Http1AndHttp2;
                     l.UseHttps(h =>
                     {
-                        h.ServerCertificate = pki.Server;
+                        // Chosen per handshake: a Raft server's certificate changes when the zone's CA arrives.
+                        h.ServerCertificateSelector = (_, _) => pki.Server;
                         h.ClientCertificateMode = Microsoft.AspNetCore.Server.Kestrel.Https.ClientCertificateMode.AllowCertificate;
                         // Chain and host checks are the hub's (AgentPki.HostOf): accept here, decide there.
                         h.ClientCertificateValidation = (_, _, _) => true;
@@ -138,7 +142,9 @@ public sealed class FrontendServer : IAsyncDisposable
 
         Cloud? cloud = null;
         Func<Cloud> cloudRef = () => cloud ?? throw new InvalidOperationException("front-end not started");
-        var hub = pki is null ? null : new AgentHub(cloudRef, pki, monitoring, options, time, loggerFactory.CreateLogger<AgentHub>());
+        var hub = pki is null ? null : new AgentHub(cloudRef, pki, monitoring, options, time, loggerFactory.CreateLogger<AgentHub>(), leadership, raft);
+        if (pki is not null) raft?.UseAgentPki(pki);
+        hub?.WatchLeadership();
         var vmDrivers = new List<IVmDriver> { new DummyVmDriver(TimeSpan.FromSeconds(options.DummyActionDelay), time) };
         if (hub is not null)
             vmDrivers.AddRange(new[] { "kvm", "lxc" }.Select(n => new AgentVmDriver(n, hub, cloudRef, TimeSpan.FromSeconds(options.AgentActionTimeout))));

@@ -27,13 +27,16 @@ internal sealed class CloudStateMachine(DirectoryInfo location, IStateStore stor
     private long _storeVersion = storeVersion;
     private long _sinceSnapshot;
     private volatile StateSnapshot _applied = StateSnapshot.Empty;
-    private volatile string? _secret;
+    private volatile ZoneSecrets? _secrets;
 
     /// <summary>The state after the last applied entry.</summary>
     public StateSnapshot Applied => _applied;
 
     /// <summary>oneadmin's password as the bootstrap entry replicated it (null before the cloud is bootstrapped).</summary>
-    public string? Secret => _secret;
+    public string? Secret => _secrets?.Password;
+
+    /// <summary>The zone's replicated secrets (oneadmin's password, the agents' CA), null before any was replicated.</summary>
+    public ZoneSecrets? Secrets => _secrets;
 
     public bool HasSnapshot { get; private set; }
 
@@ -62,8 +65,8 @@ internal sealed class CloudStateMachine(DirectoryInfo location, IStateStore stor
         }
     }
 
-    /// <summary>Raised when the replicated oneadmin password becomes known (bootstrap entry or snapshot).</summary>
-    public event Action<string>? SecretKnown;
+    /// <summary>Raised when the replicated secrets become known or change (bootstrap entry, secrets entry or snapshot).</summary>
+    public event Action<ZoneSecrets>? SecretKnown;
 
     protected override async ValueTask RestoreAsync(FileInfo snapshotFile, CancellationToken token)
     {
@@ -81,7 +84,7 @@ internal sealed class CloudStateMachine(DirectoryInfo location, IStateStore stor
     }
 
     protected override ValueTask PersistAsync(IAsyncBinaryWriter writer, CancellationToken token) =>
-        RaftCodec.WriteSnapshotAsync(_applied, _secret, (m, ct) => writer.Invoke(m, ct), token);
+        RaftCodec.WriteSnapshotAsync(_applied, _secrets?.Encode(), (m, ct) => writer.Invoke(m, ct), token);
 
     protected override async ValueTask<bool> ApplyAsync(LogEntry entry, CancellationToken token)
     {
@@ -105,6 +108,13 @@ internal sealed class CloudStateMachine(DirectoryInfo location, IStateStore stor
         }
         if (batch is null)
         {
+            pending?.Applied.TrySetResult(true);
+            return Count();
+        }
+        if (batch.ChangeSets.Count == 0)
+        {
+            // A secrets-only entry (the zone's agent CA): it changes no object, so it applies on any state version.
+            if (batch.Secret is not null) SetSecret(batch.Secret);
             pending?.Applied.TrySetResult(true);
             return Count();
         }
@@ -138,10 +148,17 @@ internal sealed class CloudStateMachine(DirectoryInfo location, IStateStore stor
         return true;
     }
 
-    private void SetSecret(string secret)
+    private void SetSecret(string encoded)
     {
-        _secret = secret;
-        try { SecretKnown?.Invoke(secret); }
+        ZoneSecrets secrets;
+        try { secrets = ZoneSecrets.Decode(encoded); }
+        catch (Exception ex) when (ex is System.Text.Json.JsonException or InvalidDataException)
+        {
+            logger.LogError("The replicated zone secrets are unreadable and were ignored: {Reason}", ex.Message);
+            return;
+        }
+        _secrets = secrets;
+        try { SecretKnown?.Invoke(secrets); }
         catch (Exception ex) { logger.LogError(ex, "Could not write the replicated oneadmin credentials"); }
     }
 }

@@ -45,7 +45,7 @@ public sealed class RaftNode : IChangeLog, ILeadership, IAsyncDisposable
         _logger = logger;
         _cluster.LeaderChanged += (_, leader) => OnLeaderChanged(leader);
         _members.ConfigurationChanged += OnMembershipChangedAsync;
-        _machine.SecretKnown += s => SecretKnown?.Invoke(s);
+        _machine.SecretKnown += OnSecretsKnown;
     }
 
     /// <summary>The state restored from the last snapshot (the command bus starts from it; the log replays the rest).</summary>
@@ -56,6 +56,18 @@ public sealed class RaftNode : IChangeLog, ILeadership, IAsyncDisposable
 
     /// <summary>Raised when the replicated oneadmin password becomes known on this server.</summary>
     public event Action<string>? SecretKnown;
+
+    /// <summary>The zone's replicated secrets (oneadmin's password, the host agents' CA), once known.</summary>
+    public ZoneSecrets? Secrets => _machine.Secrets;
+
+    /// <summary>Raised when the replicated secrets become known or change on this server.</summary>
+    public event Action<ZoneSecrets>? SecretsKnown;
+
+    private void OnSecretsKnown(ZoneSecrets secrets)
+    {
+        if (secrets.Password is { } p) SecretKnown?.Invoke(p);
+        SecretsKnown?.Invoke(secrets);
+    }
 
     public event Action<bool>? Changed;
 
@@ -129,6 +141,37 @@ public sealed class RaftNode : IChangeLog, ILeadership, IAsyncDisposable
 
     /// <summary>Set before the bootstrap command runs on the leader: the entry that creates oneadmin carries the password.</summary>
     public void ReplicateSecretWithBootstrap(string? password) => _pendingSecret = password;
+
+    /// <summary>
+    /// Replicates the zone's secrets (leader only) in an entry of their own, which changes no object; returns once it is
+    /// applied here. Used to add the host agents' CA to a zone (new, or bootstrapped before the CA was replicated).
+    /// </summary>
+    public async Task ReplicateSecretsAsync(ZoneSecrets secrets, CancellationToken ct)
+    {
+        CancellationToken leadership;
+        lock (_gate)
+        {
+            if (!_isLeader) throw NotLeader();
+            leadership = _leaderToken;
+        }
+        var payload = RaftCodec.EncodeBatch(new ReplicatedBatch(_machine.Applied.Version, secrets.Encode(), []));
+        var pending = new PendingEntry();
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct, leadership);
+        cts.CancelAfter(_settings.CommitTimeout);
+        try
+        {
+            await _cluster.ReplicateAsync(payload, pending, cts.Token).ConfigureAwait(false);
+            await pending.Applied.Task.WaitAsync(cts.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            throw new CloudException(ErrorCode.Replication, "Cannot replicate the zone's secrets: not committed in time, or this server lost the leadership.");
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException and not CloudException)
+        {
+            throw new CloudException(ErrorCode.Replication, "Cannot replicate the zone's secrets: " + ex.Message);
+        }
+    }
 
     public async ValueTask WaitReadyAsync(CancellationToken cancellationToken)
     {

@@ -26,6 +26,22 @@ public sealed class RaftCodecTests
     }
 
     [Fact]
+    public void ZoneSecrets_RoundTrip_AndAPlainSecretIsOneadminsPasswordAlone()
+    {
+        var secrets = new ZoneSecrets("pw", "-----BEGIN CERTIFICATE-----\nx\n-----END CERTIFICATE-----\n", "-----BEGIN PRIVATE KEY-----\ny\n-----END PRIVATE KEY-----\n");
+        Assert.Equal(secrets, ZoneSecrets.Decode(secrets.Encode()));
+        Assert.True(secrets.HasAgentCa);
+        // Entries and snapshots written before the agents' CA was replicated carry the password as is.
+        var old = ZoneSecrets.Decode("pw");
+        Assert.Equal("pw", old.Password);
+        Assert.False(old.HasAgentCa);
+        // A secrets-only entry has no change set: it decodes as such (the state machine applies it on any version).
+        var entry = RaftCodec.Decode(new ReadOnlySequence<byte>(RaftCodec.EncodeBatch(new ReplicatedBatch(7, secrets.Encode(), []))));
+        Assert.Empty(entry!.ChangeSets);
+        Assert.Equal(secrets, ZoneSecrets.Decode(entry.Secret!));
+    }
+
+    [Fact]
     public void BarrierAndEmptyEntries_DecodeToNothing()
     {
         Assert.Null(RaftCodec.Decode(new ReadOnlySequence<byte>(RaftCodec.EncodeBarrier())));

@@ -23,11 +23,19 @@ namespace EdgeCloud.Frontend.Agents;
 /// every command still waiting is sent again (the agent answers repeats from its journal).</item>
 /// <item>Monitoring pushed by agents goes to the <see cref="MonitoringStore"/>, the latest host facts
 /// are kept for <see cref="AgentHostProbe"/>, and VMs found gone or back are applied to the state.</item>
+/// <item>In a Raft zone (<paramref name="zone"/>) only the leader takes Join and Connect: a follower turns the
+/// agent away to the leader (<see cref="LeaderRedirect"/>), and a leader that loses the leadership closes every
+/// agent stream at once, so the agents go to the new leader.</item>
 /// </list>
 /// </summary>
-public sealed class AgentHub(Func<Cloud> cloud, AgentPki pki, MonitoringStore monitoring, FrontendOptions options, TimeProvider time, ILogger<AgentHub> logger)
+public sealed class AgentHub(Func<Cloud> cloud, AgentPki pki, MonitoringStore monitoring, FrontendOptions options, TimeProvider time, ILogger<AgentHub> logger,
+    ILeadership? leadership = null, IAgentZone? zone = null)
     : HostAgent.HostAgentBase
 {
+    private readonly ILeadership _leadership = leadership ?? AlwaysLeader.Instance;
+    private long _leadingSince = time.GetUtcNow().ToUnixTimeSeconds();
+    private int _watching;
+
     internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
     private readonly ConcurrentDictionary<int, AgentSession> _sessions = new();
@@ -36,6 +44,53 @@ public sealed class AgentHub(Func<Cloud> cloud, AgentPki pki, MonitoringStore mo
     private readonly ConcurrentDictionary<int, (HostFacts Facts, long At)> _facts = new();
 
     public AgentPki Pki => pki;
+
+    /// <summary>
+    /// Follows the leadership: when this front-end stops leading, every agent stream is closed at once (the agents
+    /// reconnect to the new leader); when it starts leading, the monitoring grace period starts.
+    /// </summary>
+    public void WatchLeadership()
+    {
+        if (Interlocked.Exchange(ref _watching, 1) == 1) return;
+        _leadership.Changed += leader =>
+        {
+            if (leader)
+            {
+                Interlocked.Exchange(ref _leadingSince, time.GetUtcNow().ToUnixTimeSeconds());
+                return;
+            }
+            var closed = 0;
+            foreach (var s in _sessions.Values) { s.Close(); closed++; }
+            if (closed > 0) logger.LogInformation("This front-end no longer leads the zone: closed {Count} agent streams (they go to the new leader)", closed);
+        };
+    }
+
+    /// <summary>
+    /// Seconds left of the grace period after this front-end started leading (or started): the agents of the zone
+    /// are still finding their way here, so a host without a report is not failed yet.
+    /// </summary>
+    public long GraceLeft()
+    {
+        var grace = 3 * (long)Math.Max(1, options.MonitorInterval) + 5;
+        return Math.Max(0, Interlocked.Read(ref _leadingSince) + grace - time.GetUtcNow().ToUnixTimeSeconds());
+    }
+
+    /// <summary>Turns the agent away when this front-end does not lead its zone (Raft): to the leader, or to try again.</summary>
+    private async Task RefuseUnlessLeaderAsync(ServerCallContext context)
+    {
+        if (_leadership.IsLeader || zone is null) return;
+        var leader = await zone.LeaderAgentEndpointAsync(context.CancellationToken).ConfigureAwait(false);
+        if (leader == zone.OwnAgentEndpoint) leader = null; // elected here, not leading yet: the agent retries shortly
+        var all = await zone.AgentEndpointsAsync(context.CancellationToken).ConfigureAwait(false);
+        logger.LogInformation("Turned an agent away from {Peer}: this front-end does not lead the zone (leader: {Leader})", context.Peer, leader ?? "unknown");
+        throw LeaderRedirect.Create(leader, all);
+    }
+
+    private async Task<IReadOnlyList<string>> FrontendsAsync(CancellationToken ct) =>
+        zone is null ? [] : await zone.AgentEndpointsAsync(ct).ConfigureAwait(false);
+
+    private AgentPki ReadyPki() => pki.IsReady ? pki
+        : throw new RpcException(new Status(StatusCode.Unavailable, "This front-end does not know the zone's agent CA yet (it comes with the replicated state): try again."));
 
     /// <summary>Called with a host id when its agent's first report after connecting arrives (the monitor probes it at once).</summary>
     public Action<int>? FirstReport { get; set; }
@@ -60,12 +115,14 @@ public sealed class AgentHub(Func<Cloud> cloud, AgentPki pki, MonitoringStore mo
     // ------------------------------------------------------------------ join
 
     public override Task<DiscoverReply> Discover(DiscoverRequest request, ServerCallContext context) =>
-        Task.FromResult(new DiscoverReply { CaCertificatePem = pki.CaPem });
+        Task.FromResult(new DiscoverReply { CaCertificatePem = ReadyPki().CaPem });
 
     public override async Task<JoinReply> Join(JoinRequest request, ServerCallContext context)
     {
         if (!JoinToken.TryParse(request.Token, out var token))
             throw new RpcException(new Status(StatusCode.InvalidArgument, "Malformed join token: expected ecj1.<host id>.<secret>.<CA hash>, as `edgecloud host join-token` prints it."));
+        ReadyPki();
+        await RefuseUnlessLeaderAsync(context).ConfigureAwait(false);
         if (!string.Equals(token.CaHash, pki.CaHash, StringComparison.Ordinal))
             throw new RpcException(new Status(StatusCode.PermissionDenied, "The join token was made by another front-end (its CA hash does not match this front-end's)."));
         System.Security.Cryptography.X509Certificates.X509Certificate2 cert;
@@ -82,13 +139,19 @@ public sealed class AgentHub(Func<Cloud> cloud, AgentPki pki, MonitoringStore mo
             throw new RpcException(new Status(StatusCode.PermissionDenied, ex.Message));
         }
         logger.LogInformation("Agent of host {HostId} ({Host}) joined from {Peer} as {Hostname}", host.Id, host.Name, context.Peer, request.Hostname);
-        return new JoinReply { HostId = host.Id, HostName = host.Name, CertificatePem = cert.ExportCertificatePem(), CaCertificatePem = pki.CaPem };
+        return new JoinReply
+        {
+            HostId = host.Id, HostName = host.Name, CertificatePem = cert.ExportCertificatePem(), CaCertificatePem = pki.CaPem,
+            Frontends = { await FrontendsAsync(context.CancellationToken).ConfigureAwait(false) },
+        };
     }
 
     // ------------------------------------------------------------------ the stream
 
     public override async Task Connect(IAsyncStreamReader<AgentMessage> requestStream, IServerStreamWriter<FrontendMessage> responseStream, ServerCallContext context)
     {
+        ReadyPki();
+        await RefuseUnlessLeaderAsync(context).ConfigureAwait(false);
         var client = context.GetHttpContext().Connection.ClientCertificate;
         var hostId = pki.HostOf(client) ?? throw new RpcException(new Status(StatusCode.Unauthenticated, "A client certificate issued by this front-end is required (join the host first)."));
         var host = cloud().State.Get<Host>(ObjectType.Host, hostId)
@@ -105,7 +168,11 @@ public sealed class AgentHub(Func<Cloud> cloud, AgentPki pki, MonitoringStore mo
         var writer = WriteLoopAsync(session, responseStream, ct);
         try
         {
-            session.Send(new FrontendMessage { Welcome = new Welcome { HostId = hostId, MonitorIntervalSeconds = (int)Math.Max(1, options.MonitorInterval) } });
+            var welcome = new Welcome { HostId = hostId, MonitorIntervalSeconds = (int)Math.Max(1, options.MonitorInterval) };
+            welcome.Frontends.AddRange(await FrontendsAsync(ct).ConfigureAwait(false));
+            session.Send(new FrontendMessage { Welcome = welcome });
+            // Lost the leadership while this stream opened: the close above came before this session existed.
+            if (!_leadership.IsLeader) session.Close();
             foreach (var p in _pending.Values.Where(p => p.HostId == hostId)) session.Send(new FrontendMessage { Command = p.Command });
             while (await requestStream.MoveNext(ct).ConfigureAwait(false))
             {
@@ -260,7 +327,13 @@ public sealed class AgentHub(Func<Cloud> cloud, AgentPki pki, MonitoringStore mo
         {
             return await pending.Task.WaitAsync(timer.Token).ConfigureAwait(false);
         }
-        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            // The caller gave up (this front-end stopped leading): the next leader sends the action again, same id.
+            _pending.TryRemove(new KeyValuePair<string, PendingCommand>(command.CommandId, pending));
+            throw;
+        }
+        catch (OperationCanceledException)
         {
             _pending.TryRemove(new KeyValuePair<string, PendingCommand>(command.CommandId, pending));
             var why = IsConnected(hostId) ? "did not answer" : "is not connected";
@@ -293,4 +366,17 @@ public sealed class AgentHub(Func<Cloud> cloud, AgentPki pki, MonitoringStore mo
 
         public void Dispose() => _closed.Dispose();
     }
+}
+
+/// <summary>The Raft zone as the agents' hub needs it: where the leader and every server take agents.</summary>
+public interface IAgentZone
+{
+    /// <summary>This server's own agent endpoint (https://HOST:PORT).</summary>
+    string OwnAgentEndpoint { get; }
+
+    /// <summary>The leader's agent endpoint, or null when no leader is known.</summary>
+    Task<string?> LeaderAgentEndpointAsync(CancellationToken ct);
+
+    /// <summary>Every server's agent endpoint, by server id order (servers last heard of included).</summary>
+    Task<IReadOnlyList<string>> AgentEndpointsAsync(CancellationToken ct);
 }

@@ -2,6 +2,7 @@ using System.Text.Json;
 using EdgeCloud.AgentProtocol;
 using EdgeCloud.Core.Drivers;
 using EdgeCloud.Core.Objects;
+using EdgeCloud.Frontend.Monitoring;
 using EdgeCloud.Requests;
 using Host = EdgeCloud.Core.Objects.Host;
 
@@ -44,7 +45,9 @@ public sealed class AgentVmDriver(string name, AgentHub hub, Func<Cloud> cloud, 
 
 /// <summary>
 /// Host monitoring for agent hosts: agents push their facts; a probe reads the latest. A host whose
-/// agent is not connected, or has not reported for three intervals, fails the probe with the reason.
+/// agent is not connected, or has not reported for three intervals, fails the probe with the reason —
+/// except during the grace period after this front-end started leading (<see cref="AgentHub.GraceLeft"/>):
+/// the agents are then still reconnecting from the previous leader, and the host keeps its state.
 /// </summary>
 public sealed class AgentHostProbe(string name, AgentHub hub, FrontendOptions options, TimeProvider time) : IHostProbe
 {
@@ -52,6 +55,10 @@ public sealed class AgentHostProbe(string name, AgentHub hub, FrontendOptions op
 
     public Task<HostProbeResult?> ProbeAsync(Host host, CancellationToken cancellationToken)
     {
+        var fresh = hub.Facts(host.Id) is { } f0 && hub.IsConnected(host.Id)
+                    && time.GetUtcNow().ToUnixTimeSeconds() - f0.At <= 3 * Math.Max(1, options.MonitorInterval) + 5;
+        if (!fresh && hub.GraceLeft() is var left and > 0)
+            throw new HostProbeDeferredException($"Waiting up to {left} s more for the host's agent to connect to this front-end (it started leading recently).");
         if (hub.Facts(host.Id) is not { } latest)
             throw new HostDriverException(hub.IsConnected(host.Id)
                 ? "The host's agent is connected but has not reported yet."

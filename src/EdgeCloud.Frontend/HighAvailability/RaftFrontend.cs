@@ -3,6 +3,7 @@ using EdgeCloud.Api.OneApi;
 using EdgeCloud.Core.Objects;
 using EdgeCloud.Core.State;
 using EdgeCloud.Core.Xml;
+using EdgeCloud.Frontend.Agents;
 using EdgeCloud.Raft;
 using EdgeCloud.Requests;
 using EdgeCloud.Requests.Auth;
@@ -14,10 +15,11 @@ namespace EdgeCloud.Frontend.HighAvailability;
 /// A front-end as one server of a Raft cluster: the node (log, elections, replication), the write
 /// forwarding of a follower, the zone's server list, and what a server does when it becomes the
 /// leader — bootstrap the cloud if nobody did (the bootstrap entry carries oneadmin's password, so
-/// every server writes the same one_auth from the replicated state), record the servers in zone 0,
-/// and re-issue interrupted driver actions.
+/// every server writes the same one_auth from the replicated state), replicate the zone's host agent CA if
+/// the zone has none yet, record the servers in zone 0, and re-issue interrupted driver actions. It also
+/// tells the agents' hub where the leader's and every server's agent endpoint is (<see cref="IAgentZone"/>).
 /// </summary>
-public sealed class RaftFrontend : IWriteForwarder, IZoneServers, IAsyncDisposable
+public sealed class RaftFrontend : IWriteForwarder, IZoneServers, IAgentZone, IAsyncDisposable
 {
     private readonly RaftNode _node;
     private readonly string _oneAuthPath;
@@ -27,15 +29,57 @@ public sealed class RaftFrontend : IWriteForwarder, IZoneServers, IAsyncDisposab
     private Cloud? _cloud;
     private Action? _resume;
     private string _datastores = "";
+    private readonly string _pkiDir;
+    private AgentPki? _pki;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<int, string> _agentEndpoints = new();
 
-    private RaftFrontend(RaftNode node, string oneAuthPath, ILogger logger)
+    private RaftFrontend(RaftNode node, string dataDir, ILogger logger)
     {
         _node = node;
-        _oneAuthPath = oneAuthPath;
+        _oneAuthPath = Path.Combine(dataDir, "one_auth");
+        _pkiDir = Path.Combine(dataDir, "pki");
         _logger = logger;
         _http = new HttpClient { Timeout = node.Settings.CommitTimeout + TimeSpan.FromSeconds(5) };
         _node.SecretKnown += WriteOneAuth;
         if (_node.Secret is { } s) WriteOneAuth(s);
+        _node.SecretsKnown += InstallAgentCa;
+    }
+
+    /// <summary>
+    /// The host agents' CA of this server: installed from the replicated secrets (now, if they are already known,
+    /// and whenever they change), so every server of the zone issues and accepts the same agent certificates.
+    /// </summary>
+    public void UseAgentPki(AgentPki pki)
+    {
+        _pki = pki;
+        if (_node.Secrets is { } s) InstallAgentCa(s);
+    }
+
+    private void InstallAgentCa(ZoneSecrets secrets)
+    {
+        if (_pki is not { } pki || !secrets.HasAgentCa) return;
+        try
+        {
+            var before = pki.IsReady ? pki.CaHash : null;
+            pki.Install(secrets.AgentCaCertificatePem!, secrets.AgentCaKeyPem!);
+            if (before != pki.CaHash) _logger.LogInformation("Host agent CA of the zone installed from the replicated state (SHA-256 {Hash})", pki.CaHash);
+        }
+        catch (System.Security.Cryptography.CryptographicException ex)
+        {
+            _logger.LogError("The zone's replicated host agent CA cannot be read: {Reason}", ex.Message);
+        }
+    }
+
+    /// <summary>
+    /// Leader start-up: a zone without an agent CA in its replicated secrets gets one — this server's DATA/pki CA
+    /// when it has one (a zone that ran before the CA was replicated keeps the agents joined here), a new one otherwise.
+    /// </summary>
+    private async Task ReplicateAgentCaAsync()
+    {
+        if (_pki is null || _node.Secrets is { HasAgentCa: true }) return;
+        var (cert, key) = AgentPki.ReadCa(_pkiDir) ?? AgentPki.CreateCa(null);
+        await _node.ReplicateSecretsAsync(new ZoneSecrets(_node.Secret, cert, key), _stop.Token).ConfigureAwait(false);
+        _logger.LogInformation("Replicated the zone's host agent CA ({Origin})", File.Exists(Path.Combine(_pkiDir, "ca.crt")) ? "this server's DATA/pki" : "new");
     }
 
     public RaftNode Node => _node;
@@ -62,7 +106,7 @@ public sealed class RaftFrontend : IWriteForwarder, IZoneServers, IAsyncDisposab
         };
         if (options.Port == 0) throw new ArgumentException("A Raft server needs a fixed --port: the other servers forward writes to it");
         var node = await RaftNode.CreateAsync(settings, store, storeVersion, loggers, ct).ConfigureAwait(false);
-        return new RaftFrontend(node, Path.Combine(dataDir, "one_auth"), loggers.CreateLogger<RaftFrontend>());
+        return new RaftFrontend(node, dataDir, loggers.CreateLogger<RaftFrontend>());
     }
 
     /// <summary>The agent endpoint this server tells the agents and the other servers (empty with no fixed agent port).</summary>
@@ -110,6 +154,7 @@ public sealed class RaftFrontend : IWriteForwarder, IZoneServers, IAsyncDisposab
                         _node.ReplicateSecretWithBootstrap(null);
                     }
                 }
+                await ReplicateAgentCaAsync().ConfigureAwait(false);
                 await RecordServersAsync(cloud).ConfigureAwait(false);
                 _resume?.Invoke();
                 return;
@@ -201,6 +246,21 @@ public sealed class RaftFrontend : IWriteForwarder, IZoneServers, IAsyncDisposab
             _logger.LogWarning("Could not forward a write to the leader at {Endpoint}: {Reason}", endpoint, ex.Message);
             return null;
         }
+    }
+
+    // ---- IAgentZone ----
+
+    public string OwnAgentEndpoint => _node.Settings.AgentEndpoint;
+
+    public Task<string?> LeaderAgentEndpointAsync(CancellationToken ct) => _node.LeaderAgentEndpointAsync(ct);
+
+    /// <summary>Every server's agent endpoint: those the servers tell now, and the last known of the ones that do not answer.</summary>
+    public async Task<IReadOnlyList<string>> AgentEndpointsAsync(CancellationToken ct)
+    {
+        foreach (var (id, e) in await _node.AgentEndpointsAsync(ct).ConfigureAwait(false)) _agentEndpoints[id] = e;
+        var ids = _node.Servers().Select(s => s.Id).ToHashSet();
+        foreach (var id in _agentEndpoints.Keys.Where(i => !ids.Contains(i)).ToList()) _agentEndpoints.TryRemove(id, out _);
+        return [.. _agentEndpoints.OrderBy(kv => kv.Key).Select(kv => kv.Value).Where(e => e.Length > 0).Distinct()];
     }
 
     // ---- IZoneServers ----

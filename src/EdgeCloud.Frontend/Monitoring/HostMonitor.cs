@@ -68,7 +68,7 @@ public sealed class HostMonitor(Func<Cloud> cloud, IEnumerable<IHostProbe> probe
     private async Task ProbeAsync(List<Host> hosts, CancellationToken ct)
     {
         var now = time.GetUtcNow().ToUnixTimeSeconds();
-        var outcomes = await Task.WhenAll(hosts.Where(h => h.State != HostState.OFFLINE).Select(async h =>
+        var outcomes = await Task.WhenAll(hosts.Where(h => h.State != HostState.OFFLINE).Select(async Task<HostProbeOutcome?> (h) =>
         {
             if (!_probes.TryGetValue(h.ImMad, out var probe))
                 return new HostProbeOutcome(h.Id, null, $"No monitoring driver \"{h.ImMad}\" (is the host's agent connected?)");
@@ -87,12 +87,16 @@ public sealed class HostMonitor(Func<Cloud> cloud, IEnumerable<IHostProbe> probe
                 }
                 return new HostProbeOutcome(h.Id, r, r is null ? "Host did not answer the monitoring probe" : "");
             }
+            catch (HostProbeDeferredException)
+            {
+                return null; // no news yet: the host keeps its state
+            }
             catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
             {
                 return new HostProbeOutcome(h.Id, null, "Monitoring probe failed: " + ex.Message);
             }
         })).ConfigureAwait(false);
-        await cloud().HostsProbedAsync(outcomes, ct).ConfigureAwait(false);
+        await cloud().HostsProbedAsync([.. outcomes.OfType<HostProbeOutcome>()], ct).ConfigureAwait(false);
     }
 
     public override void Dispose()
@@ -101,3 +105,9 @@ public sealed class HostMonitor(Func<Cloud> cloud, IEnumerable<IHostProbe> probe
         base.Dispose();
     }
 }
+
+/// <summary>
+/// A probe with no news yet that should not count as a failure (a host's agent still reconnecting to a new
+/// leader): the host keeps its state until the next round.
+/// </summary>
+public sealed class HostProbeDeferredException(string message) : Exception(message);

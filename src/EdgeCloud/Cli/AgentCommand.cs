@@ -18,7 +18,7 @@ public static class AgentCommand
     public static Command Build()
     {
         var data = new Option<string>("--data") { Description = "Directory of the agent's local state (identity, VMs, journal, disks)", Required = true };
-        var frontend = new Option<string?>("--frontend") { Description = "The front-end's agent endpoint, https://HOST:2634 (first start)" };
+        var frontend = new Option<string?>("--frontend") { Description = "The front-end's agent endpoint, https://HOST:2634 (first start); a Raft zone's servers may be listed: URL1,URL2,..." };
         var token = new Option<string?>("--join-token") { Description = "One-time join token from `edgecloud host join-token HOST` (first start)" };
         var hypervisor = new Option<string?>("--hypervisor") { Description = "kvm (libvirt/QEMU), lxc or dummy; default: kvm" };
         var logFormat = new Option<string?>("--log-format") { Description = "json, text or auto (default)" };
@@ -53,6 +53,8 @@ public static class AgentCommand
         try
         {
             identity = AgentIdentity.Load(options.DataDir) ?? await JoinAsync(options, stop.Token).ConfigureAwait(false);
+            // More front-ends of the zone given on the command line: the agent may go to any of them.
+            identity.LearnFrontends(FrontendUrls(options), replace: false);
         }
         catch (Exception ex) when (ex is ArgumentException or RpcException or HttpRequestException or IOException or InvalidDataException)
         {
@@ -87,7 +89,7 @@ public static class AgentCommand
             await using (files.ConfigureAwait(false))
             {
                 var service = HostDrivers.Service(identity, state, hv, network, options, disks, files, logger);
-                Console.WriteLine($"agent: host {identity.HostId} ({identity.HostName}), front-end {identity.FrontendUrl}, hypervisor {hv.Name}, peers {files.Advertised}");
+                Console.WriteLine($"agent: host {identity.HostId} ({identity.HostName}), front-ends {string.Join(",", identity.Frontends)}, hypervisor {hv.Name}, peers {files.Advertised}");
                 await service.RunAsync(stop.Token).ConfigureAwait(false);
             }
             logger.LogInformation("Agent stopped (VMs keep running)");
@@ -99,8 +101,11 @@ public static class AgentCommand
     {
         if (options.JoinToken.Length == 0 || options.FrontendUrl.Length == 0)
             throw new ArgumentException("This agent has not joined a front-end yet: give --frontend https://HOST:2634 and --join-token (from `edgecloud host join-token HOST`).");
-        return AgentIdentity.JoinAsync(options.DataDir, options.FrontendUrl, options.JoinToken, ct);
+        return AgentIdentity.JoinAsync(options.DataDir, FrontendUrls(options)[0], options.JoinToken, ct);
     }
+
+    private static string[] FrontendUrls(AgentOptions options) =>
+        options.FrontendUrl.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 }
 
 /// <summary>Which host drivers an agent runs, by hypervisor name.</summary>
