@@ -163,16 +163,7 @@ public sealed partial class Cloud
             t.Set("SAVED_IMAGE_ID", srcId);
             if (src.Template.Get("DEV_PREFIX") is { } prefix) t.Set("DEV_PREFIX", prefix);
             var nid = tx.NextId(ObjectType.Image);
-            var image = Stamp(new Image
-            {
-                Id = nid, Name = name, Template = t, ImageType = imageType, RegTime = tx.Now, Size = size, Format = "qcow2",
-                State = ImageState.LOCKED, PrevState = ImageState.INIT, DatastoreId = ds.Id, Datastore = ds.Name,
-            }, tx, caller);
-            LifeCycle.ChargeOwnerQuota(tx, image.Uid, image.Gid, q => QuotaEngine.AddDatastore(q.Quotas, q.Defaults, ds.Id,
-                new Dictionary<string, double> { ["IMAGES"] = 1, ["SIZE"] = size }, q.Who, check: true));
-            tx.Put(image);
-            var dsNow = Require<Datastore>(tx, ObjectType.Datastore, ds.Id);
-            tx.Put(dsNow with { Images = dsNow.Images.Add(nid) });
+            AddLockedImage(tx, caller, new Image { Id = nid, Name = name, Template = t, ImageType = imageType, Size = size, Format = "qcow2" }, ds);
             LifeCycle.Enter(tx, MarkAction(vm, VmAction.DiskSaveAs), VmState.ACTIVE, lcm, DriverOp.DiskSaveAs, VmDiskActions.Arg(diskId, snapId, nid));
             return nid;
         }, ct);
@@ -241,15 +232,8 @@ public sealed partial class Cloud
                 // What a restore rebuilds the VM template from.
                 t.Set("VM_TEMPLATE64", Convert.ToBase64String(Encoding.UTF8.GetBytes(vm.Template.ToString())));
                 var name = $"{id} {DateTimeOffset.FromUnixTimeSeconds(tx.Now).UtcDateTime.ToString("dd-MMM HH.mm.ss", CultureInfo.InvariantCulture)} #{nid}";
-                image = Stamp(new Image
-                {
-                    Id = nid, Name = name, Template = t, ImageType = ImageType.BACKUP, RegTime = tx.Now, Size = sizeMb, Format = "qcow2",
-                    State = ImageState.LOCKED, PrevState = ImageState.INIT, DatastoreId = ds.Id, Datastore = ds.Name,
-                }, tx, new Caller(vm.Uid, vm.Uname, vm.Gid, vm.Gname, [vm.Gid]));
-                LifeCycle.ChargeOwnerQuota(tx, image.Uid, image.Gid, q => QuotaEngine.AddDatastore(q.Quotas, q.Defaults, ds.Id,
-                    new Dictionary<string, double> { ["IMAGES"] = 1, ["SIZE"] = sizeMb }, q.Who, check: true));
-                var dsNow = Require<Datastore>(tx, ObjectType.Datastore, ds.Id);
-                tx.Put(dsNow with { Images = dsNow.Images.Add(nid) });
+                image = AddLockedImage(tx, new Caller(vm.Uid, vm.Uname, vm.Gid, vm.Gname, [vm.Gid]),
+                    new Image { Id = nid, Name = name, Template = t, ImageType = ImageType.BACKUP, Size = sizeMb, Format = "qcow2" }, ds);
                 order = new BackupOrder
                 {
                     ImageId = nid, IncrementId = 0, Incremental = incremental, DiskIds = disks,

@@ -96,16 +96,7 @@ public sealed partial class Cloud
                 if (src?["DEV_PREFIX"] is { } prefixDev) t.Set("DEV_PREFIX", prefixDev);
                 var nid = tx.NextId(ObjectType.Image);
                 var size = (long)(src?.GetInt("SIZE") ?? 0);
-                var image = Stamp(new Image
-                {
-                    Id = nid, Name = name, Template = t, ImageType = type, RegTime = tx.Now, Size = size, Format = "qcow2",
-                    State = ImageState.LOCKED, PrevState = ImageState.INIT, DatastoreId = ds.Id, Datastore = ds.Name,
-                }, tx, caller);
-                LifeCycle.ChargeOwnerQuota(tx, image.Uid, image.Gid, q => QuotaEngine.AddDatastore(q.Quotas, q.Defaults, ds.Id,
-                    new Dictionary<string, double> { ["IMAGES"] = 1, ["SIZE"] = size }, q.Who, check: true));
-                tx.Put(image);
-                var dsNow = Require<Datastore>(tx, ObjectType.Datastore, ds.Id);
-                tx.Put(dsNow with { Images = dsNow.Images.Add(nid) });
+                AddLockedImage(tx, caller, new Image { Id = nid, Name = name, Template = t, ImageType = type, Size = size, Format = "qcow2" }, ds);
                 tx.Raise(new BackupRestoreRequested(id, incrementId, diskId, nid));
                 imageIds[diskId] = nid;
             }

@@ -46,21 +46,30 @@ public sealed partial class Cloud
             if (!skipCapacityCheck && ds.TotalMb > 0 && mb > ds.FreeMb)
                 throw CloudException.Allocate(ObjectType.Image, $"Not enough space in datastore {dsId}: {mb} MB needed, {ds.FreeMb} MB free.");
             var id = tx.NextId(ObjectType.Image);
-            var image = Stamp(new Image
+            AddLockedImage(tx, caller, new Image
             {
-                Id = id, Name = name, Template = t, ImageType = type, Persistent = persistent, RegTime = tx.Now,
-                Path = path, Size = mb, Format = t.Get("FORMAT") ?? "", Fs = t.Get("FS") ?? "",
-                State = ImageState.LOCKED, PrevState = ImageState.INIT, DatastoreId = ds.Id, Datastore = ds.Name,
-                DiskType = 0,
-            }, tx, caller);
-            LifeCycle.ChargeOwnerQuota(tx, image.Uid, image.Gid, q => QuotaEngine.AddDatastore(q.Quotas, q.Defaults, ds.Id,
-                new Dictionary<string, double> { ["IMAGES"] = 1, ["SIZE"] = mb }, q.Who, check: true));
-            tx.Put(image);
-            var dsNow = Require<Datastore>(tx, ObjectType.Datastore, ds.Id);
-            tx.Put(dsNow with { Images = dsNow.Images.Add(id) });
+                Id = id, Name = name, Template = t, ImageType = type, Persistent = persistent,
+                Path = path, Size = mb, Format = t.Get("FORMAT") ?? "", Fs = t.Get("FS") ?? "", DiskType = 0,
+            }, ds);
             tx.Raise(new ImageCopyRequested(id));
             return id;
         }, ct);
+    }
+
+    /// <summary>
+    /// Registers a new image whose file is still to come (allocate, clone, save-as, backup, restore): LOCKED,
+    /// owned by <paramref name="owner"/>, its IMAGES and SIZE charged to the owner's datastore quota, and
+    /// listed in its datastore. The caller raises what fills the file.
+    /// </summary>
+    private Image AddLockedImage(StateTransaction tx, Caller owner, Image image, Datastore ds)
+    {
+        image = Stamp(image with { State = ImageState.LOCKED, PrevState = ImageState.INIT, DatastoreId = ds.Id, Datastore = ds.Name, RegTime = tx.Now }, tx, owner);
+        LifeCycle.ChargeOwnerQuota(tx, image.Uid, image.Gid, q => QuotaEngine.AddDatastore(q.Quotas, q.Defaults, ds.Id,
+            new Dictionary<string, double> { ["IMAGES"] = 1, ["SIZE"] = image.Size }, q.Who, check: true));
+        tx.Put(image);
+        var dsNow = Require<Datastore>(tx, ObjectType.Datastore, ds.Id);
+        tx.Put(dsNow with { Images = dsNow.Images.Add(image.Id) });
+        return image;
     }
 
     /// <summary>The datastore driver finished copying an image in: READY with its source and size, or ERROR with a message.</summary>
@@ -189,19 +198,13 @@ public sealed partial class Cloud
         DemandCreate(tx, caller, ObjectType.Image);
         CheckNameFreeForAllocate(tx, ObjectType.Image, name, caller.Uid);
         var nid = tx.NextId(ObjectType.Image);
-        var image = Stamp(src with
+        AddLockedImage(tx, caller, src with
         {
-            Id = nid, Name = name, Template = src.Template.Clone(), RegTime = tx.Now, State = ImageState.LOCKED, PrevState = ImageState.INIT,
-            DatastoreId = ds.Id, Datastore = ds.Name, RunningVms = 0, Vms = [], Clones = [], AppClones = [],
+            Id = nid, Name = name, Template = src.Template.Clone(), RunningVms = 0, Vms = [], Clones = [], AppClones = [],
             CloningId = id, Lock = null, Persistent = false, Path = src.Source,
-        }, tx, caller);
-        LifeCycle.ChargeOwnerQuota(tx, image.Uid, image.Gid, q => QuotaEngine.AddDatastore(q.Quotas, q.Defaults, ds.Id,
-            new Dictionary<string, double> { ["IMAGES"] = 1, ["SIZE"] = src.Size }, q.Who, check: true));
-        tx.Put(image);
+        }, ds);
         var srcNow = Require<Image>(tx, ObjectType.Image, id);
         tx.Put(srcNow with { Clones = srcNow.Clones.Add(nid) });
-        var dsNow = Require<Datastore>(tx, ObjectType.Datastore, ds.Id);
-        tx.Put(dsNow with { Images = dsNow.Images.Add(nid) });
         tx.Raise(new ImageCopyRequested(nid));
         return nid;
     }
