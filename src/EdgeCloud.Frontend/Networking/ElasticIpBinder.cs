@@ -126,7 +126,7 @@ public sealed class ElasticIpHookDirectory(string directory, TimeSpan timeout) :
     {
         if (!Exists(hook)) throw new IpamException($"no elastic-IP hook named \"{hook}\" is configured on the front-end");
         var inv = CultureInfo.InvariantCulture;
-        var psi = new ProcessStartInfo(Path.Combine(directory, hook)) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = directory };
+        var psi = new ProcessStartInfo(Path.Combine(directory, hook)) { WorkingDirectory = directory };
         foreach (var a in new[] { e.Action, e.Ip, e.VmId.ToString(inv), e.HostName }) psi.ArgumentList.Add(a);
         psi.Environment["ELASTIC_IP_ACTION"] = e.Action;
         psi.Environment["ELASTIC_IP"] = e.Ip;
@@ -136,22 +136,7 @@ public sealed class ElasticIpHookDirectory(string directory, TimeSpan timeout) :
         psi.Environment["HOST"] = e.HostName;
         psi.Environment["NETWORK_ID"] = e.NetworkId.ToString(inv);
         psi.Environment["AR_ID"] = e.ArId.ToString(inv);
-        using var p = new Process { StartInfo = psi };
-        try { p.Start(); }
-        catch (Exception ex) when (ex is System.ComponentModel.Win32Exception or InvalidOperationException) { throw new IpamException($"hook could not be started: {ex.Message}"); }
-        var stdout = p.StandardOutput.ReadToEndAsync(CancellationToken.None);
-        var stderr = p.StandardError.ReadToEndAsync(CancellationToken.None);
-        using var limit = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        limit.CancelAfter(timeout);
-        try { await p.WaitForExitAsync(limit.Token).ConfigureAwait(false); }
-        catch (OperationCanceledException)
-        {
-            try { p.Kill(entireProcessTree: true); } catch (InvalidOperationException) { }
-            ct.ThrowIfCancellationRequested();
-            throw new IpamException($"did not finish within {timeout.TotalSeconds:0} s");
-        }
-        await stdout.ConfigureAwait(false);
-        var err = (await stderr.ConfigureAwait(false)).Trim();
-        if (p.ExitCode != 0) throw new IpamException($"exit {p.ExitCode}{(err.Length > 0 ? ": " + (err.Length > 500 ? err[..500] : err) : "")}");
+        var (exit, _, err) = await DriverExecutable.RunAsync(psi, null, timeout, "hook", ct).ConfigureAwait(false);
+        if (exit != 0) throw new IpamException($"exit {exit}{(err.Length > 0 ? ": " + DriverExecutable.Short(err) : "")}");
     }
 }

@@ -95,42 +95,14 @@ public sealed class ExternalIpamDriver(string name, string directory, TimeSpan t
     {
         var exe = Path.Combine(directory, action);
         if (!File.Exists(exe)) throw new IpamException($"driver \"{name}\" has no {action} action");
-        var psi = new ProcessStartInfo(exe, Interlocked.Increment(ref _requests).ToString(System.Globalization.CultureInfo.InvariantCulture))
-        {
-            RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
-            WorkingDirectory = directory,
-        };
-        using var p = new Process { StartInfo = psi };
-        try { p.Start(); }
-        catch (Exception e) when (e is System.ComponentModel.Win32Exception or InvalidOperationException)
-        {
-            throw new IpamException($"{action} of driver \"{name}\" could not be started: {e.Message}");
-        }
-        var stdout = p.StandardOutput.ReadToEndAsync(CancellationToken.None);
-        var stderr = p.StandardError.ReadToEndAsync(CancellationToken.None);
-        try
-        {
-            await p.StandardInput.WriteAsync(ActionData(ar, address)).ConfigureAwait(false);
-            p.StandardInput.Close();
-        }
-        catch (IOException) { } // the driver did not read its input; its exit status tells
-        using var limit = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        limit.CancelAfter(timeout);
-        try { await p.WaitForExitAsync(limit.Token).ConfigureAwait(false); }
-        catch (OperationCanceledException)
-        {
-            try { p.Kill(entireProcessTree: true); } catch (InvalidOperationException) { }
-            ct.ThrowIfCancellationRequested();
-            throw new IpamException($"{action} of driver \"{name}\" did not finish within {timeout.TotalSeconds:0} s");
-        }
-        var output = await stdout.ConfigureAwait(false);
-        var error = (await stderr.ConfigureAwait(false)).Trim();
-        if (p.ExitCode != 0)
-            throw new IpamException($"{action} failed (exit {p.ExitCode}): {(error.Length > 0 ? Short(error) : Short(output.Trim()))}");
+        var psi = new ProcessStartInfo(exe, Interlocked.Increment(ref _requests).ToString(System.Globalization.CultureInfo.InvariantCulture)) { WorkingDirectory = directory };
+        var (exit, output, error) = await DriverExecutable.RunAsync(psi, ActionData(ar, address), timeout, $"{action} of driver \"{name}\"", ct).ConfigureAwait(false);
+        if (exit != 0)
+            throw new IpamException($"{action} failed (exit {exit}): {(error.Length > 0 ? Short(error) : Short(output.Trim()))}");
         return output;
     }
 
-    private static string Short(string s) => s.Length > 500 ? s[..500] + "…" : s;
+    private static string Short(string s) => DriverExecutable.Short(s);
 }
 
 /// <summary>
