@@ -44,12 +44,29 @@ public sealed class FrontendProcess : IAsyncDisposable
 
     public OneClient Client() => new(Endpoint, Session);
 
+    /// <summary>
+    /// A port for a server a test starts later: free now, below the kernel's ephemeral range (32768 and up
+    /// here), so no outgoing connection or ":0" listener of a test running in parallel can take it before
+    /// the server binds it, and never handed out twice in this test run.
+    /// </summary>
     public static int FreePort()
     {
-        using var l = new TcpListener(IPAddress.Loopback, 0);
-        l.Start();
-        return ((IPEndPoint)l.LocalEndpoint).Port;
+        while (true)
+        {
+            var port = Random.Shared.Next(20000, 32768);
+            lock (HandedOut)
+                if (!HandedOut.Add(port)) continue;
+            try
+            {
+                using var l = new TcpListener(IPAddress.Loopback, port);
+                l.Start();
+                return port;
+            }
+            catch (SocketException) { } // in use: try another
+        }
     }
+
+    private static readonly HashSet<int> HandedOut = [];
 
     /// <summary>Starts the binary without waiting for it to answer (a Raft server answers only once the cluster has a leader).</summary>
     public static FrontendProcess Launch(string dataDir, int port, params string[] extra)
