@@ -54,7 +54,7 @@ public sealed partial class RaftTests : IDisposable
     /// <summary>Why the last write in <see cref="AllocateWithRetryAsync"/> was retried (for failure messages).</summary>
     internal static string LastRetryReason { get; private set; } = "";
 
-    [GeneratedRegex(@"NAME is already taken by template (\d+)")]
+    [GeneratedRegex(@"NAME is already taken by TEMPLATE (\d+)", RegexOptions.IgnoreCase)]
     private static partial Regex TakenRegex();
 
     [Fact]
