@@ -113,7 +113,6 @@ public sealed class FrontendProcess : IAsyncDisposable
         throw new TimeoutException($"edgecloud did not answer within 60 s:\n{fp.Output}");
     }
 
-    /// <summary>SIGKILL: no chance to flush or stop cleanly.</summary>
     /// <summary>Freezes the process (SIGSTOP): it holds its sockets but answers nothing, as a partitioned server.</summary>
     public void Pause() => Signal("STOP");
 
@@ -127,6 +126,7 @@ public sealed class FrontendProcess : IAsyncDisposable
         if (kill.ExitCode != 0) throw new InvalidOperationException($"kill -{name} {Pid} failed with {kill.ExitCode}");
     }
 
+    /// <summary>SIGKILL: no chance to flush or stop cleanly.</summary>
     public void Kill9()
     {
         _process.Kill(entireProcessTree: true);

@@ -49,9 +49,17 @@ public sealed partial class RaftCluster : IAsyncDisposable
         var ports = Enumerable.Range(0, servers + spares).Select(_ => FrontendProcess.FreePort()).ToArray();
         var raftPorts = Enumerable.Range(0, servers + spares).Select(_ => FrontendProcess.FreePort()).ToArray();
         var c = new RaftCluster(root, ports, raftPorts, servers, extra);
-        for (var i = 0; i < servers; i++) c.Launch(i);
-        await c.WaitAllAnswerAsync().ConfigureAwait(false);
-        return c;
+        try
+        {
+            for (var i = 0; i < servers; i++) c.Launch(i);
+            await c.WaitAllAnswerAsync().ConfigureAwait(false);
+            return c;
+        }
+        catch
+        {
+            await c.DisposeAsync().ConfigureAwait(false); // no server outlives a cluster that failed to start
+            throw;
+        }
     }
 
     /// <summary>Starts server <paramref name="id"/> (a spare with --join: it waits until the leader adds it).</summary>
