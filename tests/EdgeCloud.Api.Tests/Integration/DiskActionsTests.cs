@@ -186,7 +186,7 @@ public abstract class DiskActionsTests(FrontendFixture fixture) : ApiSuite(fixtu
         var image = await NewImageAsync(persistent: true);
         var vm = await RunningOnAsync(await Host(), $"DISK = [ IMAGE_ID = \"{image}\" ]\n");
         Assert.Equal(UsedPers, (await Admin.InfoAsync("one.image.info", image, false)).Int("STATE"));
-        await FailsUnchangedAsync(() => NewVmAsync($"DISK = [ IMAGE_ID = \"{image}\" ]"), Err.Action, "already in use");
+        await FailsUnchangedAsync(() => NewVmAsync($"DISK = [ IMAGE_ID = \"{image}\" ]"), Err.Allocate, "not ready to be used (state USED_PERS)");
 
         // The epilog (where a host writes the disk back) fails: EPILOG_FAILURE with the reason, the image still the VM's.
         await Admin.CallAsync("one.vm.update", vm, "DUMMY_FAIL = \"epilog\"", 1);
