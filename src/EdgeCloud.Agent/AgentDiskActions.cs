@@ -197,6 +197,39 @@ public sealed class AgentDiskActions(IHypervisor hypervisor, LocalDisks disks, I
         }
     }
 
+    /// <summary>
+    /// The VM's persistent image disks, each uploaded as is (with its internal snapshots) to
+    /// <c>PUT /uploads/persistent/IMAGE</c>, where the front-end makes it the image's file. The domain is gone
+    /// (the epilog destroyed it), so nothing writes the file meanwhile. Disks already gone (a retried epilog that
+    /// had deleted them) are skipped.
+    /// </summary>
+    public async Task WriteBackAsync(VmSpec spec, CancellationToken ct)
+    {
+        foreach (var disk in spec.Disks.Where(d => d.Persistent && d.ImageId >= 0 && d.Source.Length > 0))
+        {
+            if (!File.Exists(disk.Path))
+            {
+                logger.LogWarning("VM {VmId}: persistent disk {DiskId} (image {ImageId}) is not on this host: nothing to write back", spec.VmId, disk.DiskId, disk.ImageId);
+                continue;
+            }
+            var started = DateTimeOffset.UtcNow;
+            try
+            {
+                await UploadAsync($"/uploads/persistent/{disk.ImageId.ToString(CultureInfo.InvariantCulture)}", disk.Path, ct).ConfigureAwait(false);
+            }
+            catch (HttpRequestException ex)
+            {
+                throw new HostDriverException($"Write-back of disk {disk.DiskId} to image {disk.ImageId} failed: {ex.Message}", ex);
+            }
+            catch (HostDriverException ex)
+            {
+                throw new HostDriverException($"Write-back of disk {disk.DiskId} to image {disk.ImageId} failed: {ex.Message}", ex);
+            }
+            logger.LogInformation("VM {VmId}: persistent disk {DiskId} written back to image {ImageId} ({Bytes} bytes, {Ms} ms)", spec.VmId, disk.DiskId, disk.ImageId,
+                new FileInfo(disk.Path).Length, (DateTimeOffset.UtcNow - started).TotalMilliseconds.ToString("0", CultureInfo.InvariantCulture));
+        }
+    }
+
     private async Task UploadAsync(string path, string file, CancellationToken ct)
     {
         if (disks.Http is not { } http || disks.Frontend is not { } frontend)

@@ -181,6 +181,10 @@ public sealed class CommandExecutor(LocalState state, IHypervisor hypervisor, IH
             case DriverOp.Epilog:
                 // After a migration the VM runs elsewhere (it was saved here): only its files go.
                 if (command.Argument != "migrated") await hypervisor.DestroyAsync(domain, ct).ConfigureAwait(false);
+                // The VM ends here (terminate, undeploy, stop): its persistent disks go back to their images before
+                // anything is deleted. A failed upload fails the epilog with every file still in place (a retry
+                // uploads again). Not after a migration or when fenced: the VM's disks live on elsewhere.
+                if (command.Argument.Length == 0) await _diskActions.WriteBackAsync(spec, ct).ConfigureAwait(false);
                 if (network is not null) await network.CleanAsync(spec.VmId, spec.Nics, NicsInUse(spec.VmId), ct).ConfigureAwait(false);
                 foreach (var d in spec.Disks) await disks.RemoveAsync(spec, d, ct).ConfigureAwait(false);
                 state.RemoveVm(spec.VmId);

@@ -169,9 +169,13 @@ public sealed partial class Cloud
         }, ct);
     }
 
-    /// <summary>True for images a host fills (disk save-as, backups, restores): datastore drivers must not import them from PATH.</summary>
+    /// <summary>
+    /// True for images a host fills (disk save-as, backups, restores) or LOCKED for a snapshot operation on their
+    /// file: datastore drivers must not import them from PATH.
+    /// </summary>
     public static bool FilledByHostOrBackup(Image image) =>
-        image.ImageType == ImageType.BACKUP || image.Template.Contains("SAVED_VM_ID") || image.Template.Contains("RESTORED_FROM");
+        image.ImageType == ImageType.BACKUP || image.Template.Contains("SAVED_VM_ID") || image.Template.Contains("RESTORED_FROM")
+        || image.Template.Contains(ImageSnapshotOpAttribute);
 
     /// <summary>The disks a backup copies: every DISK but CD-ROMs; volatile disks only with BACKUP_CONFIG/BACKUP_VOLATILE=YES.</summary>
     private static List<int> BackupDisks(Vm vm)

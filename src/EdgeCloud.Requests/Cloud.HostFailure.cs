@@ -124,6 +124,19 @@ public sealed partial class Cloud
                 {
                     message = $"host {failed.Id} ({failed.Name}) failed; recreated on host {target.Id} ({target.Name}) from its images (no checkpoint)";
                 }
+                // Persistent disks were never written back from the failed host: the images keep their last content,
+                // and the disks start again from it with the snapshots that content has.
+                var persistent = vm.Template.Vectors("DISK")
+                    .Where(d => d["PERSISTENT"] is "YES" && d.GetInt("IMAGE_ID") is not null && d.GetInt("DISK_ID") is not null)
+                    .Select(d => (DiskId: d.GetInt("DISK_ID")!.Value, Image: tx.Get<Image>(ObjectType.Image, d.GetInt("IMAGE_ID")!.Value)))
+                    .Where(x => x.Image is not null).ToList();
+                if (persistent.Count > 0)
+                {
+                    message += $"; persistent image{(persistent.Count > 1 ? "s" : "")} {string.Join(",", persistent.Select(x => x.Image!.Id))} keep their last written-back content "
+                        + $"(what the VM wrote to them on host {failed.Id} is lost)";
+                    foreach (var (diskId, image) in persistent)
+                        vm = VmDiskActions.WithSnapshots(vm with { DiskSnapshots = vm.DiskSnapshots.RemoveAll(l => l.DiskId == diskId) }, diskId, image!.Snapshots with { DiskId = diskId });
+                }
                 ut.Set(VmCheckpoints.RecoveryAttribute, $"{when}: {message}");
                 vm = LifeCycle.Enter(tx, vm with { DeployId = "", UserTemplate = ut }, VmState.PENDING, LcmState.LCM_INIT);
                 Deploy(tx, vm, tx.Get<Host>(ObjectType.Host, target.Id)!, -1, enforce: false, Caller.System, VmAction.DeleteRecreate);

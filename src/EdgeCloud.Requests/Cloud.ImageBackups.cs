@@ -14,9 +14,11 @@ public sealed partial class Cloud
 {
     /// <summary>
     /// one.image.snapshotrevert / snapshotdelete / snapshotflatten: on the snapshots an image keeps (a persistent
-    /// image's disk snapshots after its VM ended). Only while no VM uses the image (READY). Persistent disks are
-    /// full copies on the host that are not written back to the datastore yet, so these change the image's
-    /// snapshot list only (the datastore's file has no snapshots to change).
+    /// image's disk snapshots, written back with its file when its VM ended). Only while no VM uses the image
+    /// (READY), as OpenNebula. On a file datastore (DS_MAD fs) the image is LOCKED while its driver changes the
+    /// file with qemu-img (revert: apply the snapshot; delete; flatten: the snapshot's content becomes the image
+    /// and every snapshot goes), and the SNAPSHOTS list follows when that succeeded
+    /// (<see cref="ImageSnapshotDoneAsync"/>); on other datastores (dummy) only the list changes.
     /// </summary>
     public Task<int> ImageSnapshotAsync(Caller caller, int id, int snapId, string operation, CancellationToken ct = default) =>
         bus.ExecuteAsync(tx =>
@@ -26,23 +28,17 @@ public sealed partial class Cloud
                 throw CloudException.Action($"Cannot {operation} a snapshot of image {id} in state {image.State}: it must be READY (not used by a VM).", id);
             var list = image.Snapshots;
             var snap = list.Find(snapId) ?? throw CloudException.Action($"Image {id} has no snapshot {snapId}.", id);
-            switch (operation)
+            if (operation == "delete") CheckDeletable(snap, list, id);
+            var changed = ApplySnapshotOperation(list, operation, snapId, id);
+            if (tx.Get<Datastore>(ObjectType.Datastore, image.DatastoreId) is { DsMad: "fs" } && image.Source.Length > 0)
             {
-                case "revert":
-                    list = list.Revert(snapId);
-                    break;
-                case "delete":
-                    CheckDeletable(snap, list, id);
-                    list = list.Remove(snapId);
-                    break;
-                case "flatten":
-                    // The image becomes the snapshot's content, with no snapshots left.
-                    list = new DiskSnapshotList { NextSnapshot = list.NextSnapshot };
-                    break;
-                default:
-                    throw CloudException.Api($"Unknown snapshot operation \"{operation}\".", id);
+                var t = image.Template.Clone();
+                t.Set(ImageSnapshotOpAttribute, $"{operation} {snapId.ToString(CultureInfo.InvariantCulture)}");
+                tx.Put(image with { State = ImageState.LOCKED, PrevState = image.State, Template = t });
+                tx.Raise(new ImageSnapshotRequested(id, operation, snapId));
+                return id;
             }
-            tx.Put(image with { Snapshots = list });
+            tx.Put(image with { Snapshots = changed });
             return id;
         }, ct);
 

@@ -75,6 +75,7 @@ public sealed partial class Cloud
             {
                 disk = LifeCycle.Images.Acquire(tx, image, vm, disk);
                 LifeCycle.ChargeOwnerQuota(tx, vm.Uid, vm.Gid, q => QuotaEngine.AddImage(q.Quotas, q.Defaults, image.Id, 1, q.Who, check: true));
+                vm = WithImageSnapshots(vm, image, diskId - 1);
                 if (tx.Get<Datastore>(ObjectType.Datastore, image.DatastoreId) is { } ds) { restricted = true; clusters.UnionWith(ds.Clusters); }
             }
             else
@@ -532,7 +533,7 @@ public sealed partial class Cloud
                 throw CloudException.Action("The DISK needs IMAGE_ID/IMAGE, or TYPE and a positive SIZE.", id);
             var nt = vm.Template.Clone();
             nt.Add(d);
-            var nvm = vm with { Template = nt };
+            var nvm = image is null ? vm with { Template = nt } : WithImageSnapshots(vm with { Template = nt }, image, diskId);
             LifeCycle.Enter(tx, MarkAction(nvm, VmAction.DiskAttach), VmState.ACTIVE, running ? LcmState.HOTPLUG : LcmState.HOTPLUG_PROLOG_POWEROFF, DriverOp.AttachDisk, diskId.ToString(CultureInfo.InvariantCulture));
             return id;
         }, ct);
@@ -701,4 +702,13 @@ public sealed partial class Cloud
             return id;
         }, ct);
     }
+
+    /// <summary>
+    /// A persistent image's snapshots are in its file (written back from the VM that took them): the VM's disk
+    /// starts with them, as OpenNebula gives a persistent image's SNAPSHOTS to the disk.
+    /// </summary>
+    internal static Vm WithImageSnapshots(Vm vm, Image image, int diskId) =>
+        image.Persistent && image.Snapshots.Snapshots.Count > 0
+            ? VmDiskActions.WithSnapshots(vm, diskId, image.Snapshots with { DiskId = diskId })
+            : vm;
 }

@@ -115,6 +115,12 @@ public sealed class VmLifeCycle(IDriverDispatcher drivers, CloudSettings setting
     /// <summary>Argument of the clean-up sent to the host a VM left: its files go, the hypervisor is not touched (the VM was saved there).</summary>
     public const string EpilogMigrated = "migrated";
 
+    /// <summary>
+    /// Argument of the clean-up sent to a host that failed and came back with a VM that was recreated elsewhere:
+    /// its stale copy goes, and its persistent disks are not written back (the VM's disks live on elsewhere).
+    /// </summary>
+    public const string EpilogFenced = "fenced";
+
     public static bool IsFailure(LcmState s) => Retries.ContainsKey(s);
 
     /// <summary>Sends a driver action that moves no state (its result is not applied), e.g. a backup cancel, after the commit.</summary>

@@ -150,6 +150,31 @@ public sealed class ImageImporter(QemuImg? qemu, HttpClient http)
         return (info.Format, info.VirtualSize);
     }
 
+    /// <summary>
+    /// Replaces an image file atomically with <paramref name="candidate"/> (a file next to it, on the same
+    /// filesystem): the candidate is checked like an import (<see cref="InspectAsync"/>), its digest computed, and
+    /// only then renamed over <paramref name="destination"/>, so readers see the old file or the new one, never a
+    /// mix. A bad candidate is deleted and the destination is left exactly as it was. Internal qcow2 snapshots
+    /// travel with the file.
+    /// </summary>
+    public static async Task<ImportResult> ReplaceAsync(QemuImg qemu, string candidate, string destination, string what, CancellationToken ct)
+    {
+        try
+        {
+            var (format, virtualSize) = await InspectAsync(qemu, candidate, what, ct).ConfigureAwait(false);
+            var (sha256, md5) = await DigestsAsync(candidate, ct).ConfigureAwait(false);
+            var length = new FileInfo(candidate).Length;
+            using (var f = new FileStream(candidate, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite)) f.Flush(flushToDisk: true);
+            File.Move(candidate, destination, overwrite: true);
+            return new ImportResult { Path = destination, Format = format, VirtualSize = virtualSize, FileSize = length, Sha256 = sha256, Md5 = md5, BytesTransferred = length };
+        }
+        catch
+        {
+            TryDelete(candidate);
+            throw;
+        }
+    }
+
     private static async Task<long> CopyLocalAsync(ImportRequest request, string part, IProgress<TransferProgress>? progress, CancellationToken ct)
     {
         var path = LocalPath(request.Source);

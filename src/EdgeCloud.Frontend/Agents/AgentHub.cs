@@ -298,7 +298,7 @@ public sealed class AgentHub(Func<Cloud> cloud, AgentPki pki, MonitoringStore mo
         {
             try
             {
-                var r = await ExecuteAsync(hostId, new Command { CommandId = id, VmId = vmId, Op = DriverOp.Epilog.ToString() },
+                var r = await ExecuteAsync(hostId, new Command { CommandId = id, VmId = vmId, Op = DriverOp.Epilog.ToString(), Argument = VmLifeCycle.EpilogFenced },
                     TimeSpan.FromSeconds(options.AgentActionTimeout), CancellationToken.None).ConfigureAwait(false);
                 if (r.Success) logger.LogInformation("VM {VmId}: stale copy on host {HostId} destroyed", vmId, hostId);
                 else logger.LogWarning("VM {VmId}: fencing on host {HostId} failed: {Reason}", vmId, hostId, r.Message);

@@ -39,6 +39,7 @@ public sealed class FsDatastoreDriver(Func<Cloud> cloud, FrontendOptions options
             switch (e)
             {
                 case ImageCopyRequested ic when IsFs(snapshot, snapshot.Get<Image>(ObjectType.Image, ic.ImageId)?.DatastoreId):
+                case ImageSnapshotRequested sr when IsFs(snapshot, snapshot.Get<Image>(ObjectType.Image, sr.ImageId)?.DatastoreId):
                 case ImageDeleted id when IsFs(snapshot, id.DatastoreId):
                 case DatastoreAdded da when IsFs(snapshot, da.DatastoreId):
                     _work.Writer.TryWrite(e);
@@ -60,6 +61,10 @@ public sealed class FsDatastoreDriver(Func<Cloud> cloud, FrontendOptions options
             _work.Writer.TryWrite(new ImageCopyRequested(i.Id));
         foreach (var d in state.All<Datastore>(ObjectType.Datastore).Where(d => d.DsMad == DsMad))
             _work.Writer.TryWrite(new DatastoreAdded(d.Id));
+        // Snapshot operations a restart interrupted run again (each is safe to repeat: see SnapshotAsync).
+        foreach (var i in state.All<Image>(ObjectType.Image).Where(i => i.State == ImageState.LOCKED && IsFs(state, i.DatastoreId)))
+            if (i.Template.Get(Cloud.ImageSnapshotOpAttribute)?.Split(' ') is [var op, var sid] && int.TryParse(sid, out var snapId))
+                _work.Writer.TryWrite(new ImageSnapshotRequested(i.Id, op, snapId));
         _ = MeasureLoopAsync(stoppingToken);
 
         await foreach (var item in _work.Reader.ReadAllAsync(stoppingToken).ConfigureAwait(false))
@@ -70,6 +75,7 @@ public sealed class FsDatastoreDriver(Func<Cloud> cloud, FrontendOptions options
                 {
                     case ImageCopyRequested ic: _ = CopyAsync(ic.ImageId, stoppingToken); break;
                     case ImageDeleted d: await DeleteAsync(d, stoppingToken).ConfigureAwait(false); break;
+                    case ImageSnapshotRequested sr: await SnapshotAsync(sr, stoppingToken).ConfigureAwait(false); break;
                     case DatastoreAdded da: await MeasureAsync(da.DatastoreId, stoppingToken).ConfigureAwait(false); break;
                 }
             }
@@ -186,6 +192,52 @@ public sealed class FsDatastoreDriver(Func<Cloud> cloud, FrontendOptions options
                 ImageImporter.TryDelete(dest + ".part"); // the image goes to ERROR: nothing half-written stays
                 throw;
             }
+        }
+    }
+
+    /// <summary>
+    /// one.image.snapshotrevert / snapshotdelete / snapshotflatten on the image's file (its internal qcow2 snapshot
+    /// snap-ID): revert applies the snapshot, delete removes it, flatten makes the snapshot's content the whole
+    /// image with no snapshots (qemu-img convert -l). Each works on a copy next to the file that replaces it only
+    /// when checked (<see cref="ImageImporter.ReplaceAsync"/>), so a failure leaves the image as it was. Repeating
+    /// one after a restart is safe: a snapshot already deleted (or flattened away) counts as done.
+    /// </summary>
+    private async Task SnapshotAsync(ImageSnapshotRequested r, CancellationToken ct)
+    {
+        var c = cloud();
+        if (c.State.Get<Image>(ObjectType.Image, r.ImageId) is not { State: ImageState.LOCKED } image || !image.Template.Contains(Cloud.ImageSnapshotOpAttribute)) return;
+        var name = $"snap-{r.SnapshotId.ToString(System.Globalization.CultureInfo.InvariantCulture)}";
+        var work = image.Source + ".snapshot";
+        try
+        {
+            var qemu = importer.Qemu ?? throw new StorageException("qemu-img is not available on the front-end.");
+            var snapshots = await qemu.SnapshotListAsync(image.Source, ct).ConfigureAwait(false);
+            var present = snapshots.Any(s => s.Name == name);
+            var attributes = new Dictionary<string, string>();
+            long sizeMb = 0;
+            if (present || r.Operation == "revert" || (r.Operation == "flatten" && snapshots.Count > 0))
+            {
+                if (!present) throw new StorageException($"The image file has no snapshot {name} (it has {(snapshots.Count == 0 ? "none" : string.Join(", ", snapshots.Select(s => s.Name)))}).");
+                ImageImporter.TryDelete(work);
+                if (r.Operation == "flatten") await qemu.CopyOutAsync(image.Source, name, work, ct: ct).ConfigureAwait(false);
+                else
+                {
+                    File.Copy(image.Source, work, overwrite: true);
+                    if (r.Operation == "revert") await qemu.SnapshotApplyAsync(work, name, ct).ConfigureAwait(false);
+                    else await qemu.SnapshotDeleteAsync(work, name, ct).ConfigureAwait(false);
+                }
+                var result = await ImageImporter.ReplaceAsync(qemu, work, image.Source, $"Image {r.ImageId} after snapshot {r.Operation}", ct).ConfigureAwait(false);
+                attributes["SHA256"] = result.Sha256;
+                sizeMb = Math.Max(1, (result.VirtualSize + (1 << 20) - 1) >> 20);
+            }
+            logger.LogInformation("Image {ImageId}: snapshot {Operation} of {Snapshot} done on its file", r.ImageId, r.Operation, name);
+            await c.ImageSnapshotDoneAsync(r.ImageId, true, "", attributes, sizeMb, ct).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is StorageException or IOException or UnauthorizedAccessException)
+        {
+            ImageImporter.TryDelete(work);
+            logger.LogWarning("Image {ImageId}: snapshot {Operation} of {Snapshot} failed: {Reason}", r.ImageId, r.Operation, name, ex.Message);
+            await c.ImageSnapshotDoneAsync(r.ImageId, false, ex.Message, null, 0, ct).ConfigureAwait(false);
         }
     }
 

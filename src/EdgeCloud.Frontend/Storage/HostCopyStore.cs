@@ -20,6 +20,10 @@ namespace EdgeCloud.Frontend.Storage;
 /// image READY with its SIZE, FORMAT and SHA256.</item>
 /// <item><c>PUT /uploads/backups/{id}/{file}</c>: one disk of a backup increment (<c>disk.N.INC.qcow2</c>)
 /// into the BACKUP image's directory of the BACKUP_DS datastore.</item>
+/// <item><c>PUT /uploads/persistent/{id}</c>: a persistent image's disk written back by the host of the VM that
+/// used it, in that VM's epilog: it replaces the image's file atomically (<see cref="ImageImporter.ReplaceAsync"/>:
+/// checked, then renamed over the old file; a bad upload leaves the old file), with its internal snapshots; SIZE,
+/// FORMAT and SHA256 (the version replica caches key on) follow. The image is LOCKED_USED_PERS meanwhile.</item>
 /// <item>one.image.restore: the increments of each disk up to the one asked for are chained (each
 /// increment re-based on the one before) and converted into one standalone qcow2, the new image's file.</item>
 /// </list>
@@ -41,6 +45,8 @@ public sealed partial class HostCopyStore(Func<Cloud> cloud, FsDatastoreDriver f
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        // A write-back a restart cut off: the image goes back to USED_PERS; the host's epilog failed and is retried.
+        await cloud().ReleaseInterruptedWriteBacksAsync(stoppingToken).ConfigureAwait(false);
         // Restores interrupted by a restart (or a change of leader) start again.
         foreach (var i in cloud().State.All<Image>(ObjectType.Image).Where(i => i.State == ImageState.LOCKED && i.Template.Contains("RESTORED_FROM")))
         {
@@ -69,6 +75,7 @@ public sealed partial class HostCopyStore(Func<Cloud> cloud, FsDatastoreDriver f
     public void Map(IEndpointRouteBuilder routes, Func<HttpContext, int?> hostOf)
     {
         routes.MapPut("/uploads/images/{id:int}", (HttpContext ctx, int id) => UploadImageAsync(ctx, id, hostOf(ctx)));
+        routes.MapPut("/uploads/persistent/{id:int}", (HttpContext ctx, int id) => WriteBackAsync(ctx, id, hostOf(ctx)));
         routes.MapPut("/uploads/backups/{id:int}/{file}", (HttpContext ctx, int id, string file) => UploadBackupAsync(ctx, id, file, hostOf(ctx)));
     }
 
@@ -123,6 +130,61 @@ public sealed partial class HostCopyStore(Func<Cloud> cloud, FsDatastoreDriver f
         finally
         {
             ImageImporter.TryDelete(upload);
+        }
+    }
+
+    /// <summary>A persistent disk written back at the end of its VM's stay on the calling host.</summary>
+    private async Task<IResult> WriteBackAsync(HttpContext ctx, int id, int? hostId)
+    {
+        if (hostId is null) return Results.StatusCode(StatusCodes.Status403Forbidden);
+        var c = cloud();
+        if (c.State.Get<Image>(ObjectType.Image, id) is { } known
+            && c.State.Get<Datastore>(ObjectType.Datastore, known.DatastoreId) is not { DsMad: FsDatastoreDriver.DsMad })
+        {
+            // A simulated datastore (dummy) keeps no files: there is nothing to replace, as OpenNebula's dummy TM.
+            logger.LogInformation("Persistent image {ImageId} is in datastore {DatastoreId}, which keeps no files: write-back from host {HostId} skipped", id, known.DatastoreId, hostId);
+            return Results.NoContent();
+        }
+        Image image;
+        try
+        {
+            image = await c.WriteBackBeginAsync(id, hostId.Value, ctx.RequestAborted).ConfigureAwait(false);
+        }
+        catch (CloudException ex)
+        {
+            return ex.Code switch
+            {
+                ErrorCode.Authorization => Results.Text(ex.Message + "\n", statusCode: StatusCodes.Status403Forbidden),
+                ErrorCode.NoExists => Results.NotFound(ex.Message + "\n"),
+                _ => Results.Conflict(ex.Message + "\n"),
+            };
+        }
+        var ds = c.State.Get<Datastore>(ObjectType.Datastore, image.DatastoreId)!;
+        var dest = image.Source.Length > 0 ? image.Source : fs.ImageFile(ds, image);
+        var upload = dest + ".writeback";
+        var outcome = new ImageCopyOutcome { Ok = false };
+        try
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(dest)!);
+            var written = await ReceiveAsync(ctx, upload, ds).ConfigureAwait(false);
+            var r = await ImageImporter.ReplaceAsync(Qemu, upload, dest, $"The write-back of image {id}", ctx.RequestAborted).ConfigureAwait(false);
+            outcome = new ImageCopyOutcome
+            {
+                Ok = true, Source = r.Path, Format = r.Format, SizeMb = Math.Max(1, (r.VirtualSize + (1 << 20) - 1) >> 20),
+                Attributes = new Dictionary<string, string> { ["SHA256"] = r.Sha256 },
+            };
+            logger.LogInformation("Persistent image {ImageId} written back from host {HostId}: {Bytes} bytes, SHA256 {Sha256}", id, hostId, written, r.Sha256);
+            return Results.Ok();
+        }
+        catch (Exception ex) when (ex is StorageException or IOException)
+        {
+            logger.LogWarning("Write-back of persistent image {ImageId} from host {HostId} refused: {Reason} (the image keeps its file)", id, hostId, ex.Message);
+            return Results.BadRequest(ex.Message + "\n");
+        }
+        finally
+        {
+            ImageImporter.TryDelete(upload);
+            await c.WriteBackDoneAsync(id, outcome, CancellationToken.None).ConfigureAwait(false);
         }
     }
 

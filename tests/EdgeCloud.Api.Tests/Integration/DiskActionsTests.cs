@@ -179,6 +179,44 @@ public abstract class DiskActionsTests(FrontendFixture fixture) : ApiSuite(fixtu
         Schemas.AssertValid(img.ToString(), "image.xsd");
     }
 
+    [BackendFact]
+    public async Task PersistentImage_EpilogFails_EpilogFailureImageStaysUsedPers_RecoverRetryMakesItReady()
+    {
+        const int UsedPers = 8, EpilogFailure = 40;
+        var image = await NewImageAsync(persistent: true);
+        var vm = await RunningOnAsync(await Host(), $"DISK = [ IMAGE_ID = \"{image}\" ]\n");
+        Assert.Equal(UsedPers, (await Admin.InfoAsync("one.image.info", image, false)).Int("STATE"));
+        await FailsUnchangedAsync(() => NewVmAsync($"DISK = [ IMAGE_ID = \"{image}\" ]"), Err.Allocate, "not ready to be used (state USED_PERS)");
+
+        // The epilog (where a host writes the disk back) fails: EPILOG_FAILURE with the reason, the image still the VM's.
+        await Admin.CallAsync("one.vm.update", vm, "DUMMY_FAIL = \"epilog\"", 1);
+        await Admin.CallAsync("one.vm.action", "terminate", vm);
+        var v = await WaitVmAsync(vm, VmState.Active, EpilogFailure);
+        Assert.Contains("Epilog", v.At("USER_TEMPLATE").Str("ERROR"), StringComparison.Ordinal);
+        Assert.Equal(UsedPers, (await Admin.InfoAsync("one.image.info", image, false)).Int("STATE"));
+
+        // one.vm.recover retry runs the epilog again; it succeeds: DONE, and the image is READY.
+        await Admin.CallAsync("one.vm.update", vm, "DUMMY_FAIL = \"\"", 1);
+        await Admin.CallAsync("one.vm.recover", vm, 2);
+        await WaitVmAsync(vm, VmState.Done);
+        await WaitImageStateAsync(image, 1);
+    }
+
+    [BackendFact]
+    public async Task PersistentImage_Undeployed_StaysTheVmsUntilTerminated()
+    {
+        const int UsedPers = 8;
+        var image = await NewImageAsync(persistent: true);
+        var vm = await RunningOnAsync(await Host(), $"DISK = [ IMAGE_ID = \"{image}\" ]\n");
+        await Admin.CallAsync("one.vm.action", "undeploy", vm);
+        await WaitVmAsync(vm, VmState.Undeployed);
+        Assert.Equal(UsedPers, (await Admin.InfoAsync("one.image.info", image, false)).Int("STATE"));
+        await FailsUnchangedAsync(() => Admin.CallAsync("one.image.snapshotflatten", image, 0), Err.Action, "must be READY");
+        await Admin.CallAsync("one.vm.action", "terminate", vm);
+        await WaitVmAsync(vm, VmState.Done);
+        await WaitImageStateAsync(image, 1);
+    }
+
     // ------------------------------------------------------------------ resize
 
     [BackendFact]

@@ -247,4 +247,68 @@ public sealed class FsDatastoreTests(SqliteFrontend fixture) : ApiSuite(fixture)
 
         Assert.Equal(1, (await SettledAsync(id)).Int("STATE"));
     }
+
+    // ------------------------------------------------------------------ image snapshots on the file
+
+    /// <summary>qemu-io on an image file; returns its output (a pattern mismatch says "verification failed").</summary>
+    private static string QemuIo(string file, string command)
+    {
+        var psi = new System.Diagnostics.ProcessStartInfo("qemu-io") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in new[] { "-f", "qcow2", "-c", command, file }) psi.ArgumentList.Add(a);
+        using var p = System.Diagnostics.Process.Start(psi)!;
+        var output = p.StandardOutput.ReadToEnd() + p.StandardError.ReadToEnd();
+        p.WaitForExit();
+        return output;
+    }
+
+    [StorageFact]
+    public async Task PersistentImageSnapshots_RevertFlattenChangeTheFile_MissingSnapshotErrorLeavesItUntouched()
+    {
+        // A qcow2 whose snapshot snap-0 holds 0xaa at 0 and whose current content there is 0xbb.
+        var src = await QcowAsync("snapped.qcow2");
+        Assert.Contains("wrote", QemuIo(src, "write -P 0xaa 0 1M"), StringComparison.Ordinal);
+        await StorageFactAttribute.Qemu.SnapshotCreateAsync(src, "snap-0");
+        Assert.Contains("wrote", QemuIo(src, "write -P 0xbb 0 1M"), StringComparison.Ordinal);
+        var ds = await FsDatastoreAsync();
+        var image = await Admin.CallIntAsync("one.image.allocate", $"NAME = \"{Unique("snapped")}\"\nPATH = \"{src}\"\nTYPE = DATABLOCK\nPERSISTENT = YES", ds, false);
+        var file = (await SettledAsync(image)).Str("SOURCE");
+
+        // Disk snapshots 0 and 1 of a VM on a dummy host (the file has only snap-0), kept on the image when it ends.
+        var host = await SharedHostAsync("fs-snapshots");
+        var vm = await RunningOnAsync(host, $"DISK = [ IMAGE_ID = \"{image}\" ]\n");
+        await FailsUnchangedAsync(() => Admin.CallAsync("one.image.snapshotrevert", image, 0), Err.Action, "must be READY");
+        foreach (var name in new[] { "a", "b" })
+        {
+            await Admin.CallIntAsync("one.vm.disksnapshotcreate", vm, 0, name);
+            await Wait.ForAsync(() => Admin.InfoAsync("one.vm.info", vm, false), x => x.Int("LCM_STATE") == Lcm.Running, "disk snapshot taken");
+        }
+        await Admin.CallAsync("one.vm.action", "terminate", vm);
+        await WaitVmAsync(vm, VmState.Done);
+        var img = await WaitImageStateAsync(image, 1);
+        Assert.Equal(2, img.At("SNAPSHOTS").Elements("SNAPSHOT").Count());
+        var sha = Sha256(file);
+
+        // Snapshot 1 is not in the file: the operation fails, the image is READY with the reason, file and list unchanged.
+        await Admin.CallAsync("one.image.snapshotrevert", image, 1);
+        img = await Wait.ForAsync(() => Admin.InfoAsync("one.image.info", image, false), i => i.Int("STATE") == 1 && i.At("TEMPLATE").Has("ERROR"), "revert failed");
+        Assert.Contains("no snapshot snap-1", img.At("TEMPLATE").Str("ERROR"), StringComparison.Ordinal);
+        Assert.Equal(sha, Sha256(file));
+        Assert.Equal("YES", img.At("SNAPSHOTS").Elements("SNAPSHOT").Single(x => x.Int("ID") == 1).Str("ACTIVE"));
+
+        // Revert to 0: the file has 0xaa again, snapshot 0 is active, SHA256 follows the file.
+        await Admin.CallAsync("one.image.snapshotrevert", image, 0);
+        img = await Wait.ForAsync(() => Admin.InfoAsync("one.image.info", image, false),
+            i => i.Int("STATE") == 1 && i.At("SNAPSHOTS").Elements("SNAPSHOT").Single(x => x.Int("ID") == 0).Has("ACTIVE"), "reverted");
+        Assert.DoesNotContain("verification failed", QemuIo(file, "read -P 0xaa 0 1M"), StringComparison.Ordinal);
+        Assert.Equal(Sha256(file), img.At("TEMPLATE").Str("SHA256"));
+
+        // Flatten on 0: the image is snapshot 0's content with no snapshots, in the list and in the file.
+        await Admin.CallAsync("one.image.snapshotflatten", image, 0);
+        img = await Wait.ForAsync(() => Admin.InfoAsync("one.image.info", image, false),
+            i => i.Int("STATE") == 1 && !i.At("SNAPSHOTS").Elements("SNAPSHOT").Any(), "flattened");
+        Assert.Empty(await StorageFactAttribute.Qemu.SnapshotListAsync(file));
+        Assert.DoesNotContain("verification failed", QemuIo(file, "read -P 0xaa 0 1M"), StringComparison.Ordinal);
+        Assert.Equal(Sha256(file), img.At("TEMPLATE").Str("SHA256"));
+        Schemas.AssertValid(img.ToString(), "image.xsd");
+    }
 }

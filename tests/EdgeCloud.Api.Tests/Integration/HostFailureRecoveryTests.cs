@@ -93,6 +93,32 @@ public sealed class HostFailureRecoveryTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task VmWithPersistentDisk_Recreated_ImageKeepsItsLastContentAndTheLogSaysSo()
+    {
+        var cluster = await ClusterAsync();
+        await _fe.Admin.CallAsync("one.cluster.adddatastore", cluster, 1); // the image's datastore
+        var a = await HostAsync("a", cluster);
+        await HostAsync("b", cluster);
+        var image = await _fe.Admin.CallIntAsync("one.image.allocate", $"NAME=p{Guid.NewGuid().ToString("N")[..6]}\nTYPE=DATABLOCK\nSIZE=4\nPERSISTENT=YES", 1, false);
+        await Wait.ForAsync(async () => (await _fe.Admin.InfoAsync("one.image.info", image)).Int("STATE") == 1, "image READY");
+        var vm = await RunningVmAsync(a, $"DISK=[IMAGE_ID={image}]");
+        await _fe.Admin.CallIntAsync("one.vm.disksnapshotcreate", vm, 0, "on-a");
+        await Wait.ForAsync(async () => (await VmAsync(vm)).Int("LCM_STATE") == 3, "disk snapshot taken");
+        await FailAsync(a);
+        var recovery = Recovery(grace: 60);
+
+        Assert.Empty(await recovery.RoundAsync(CancellationToken.None)); // ERROR seen now: the grace period starts
+        _clock.Advance(TimeSpan.FromSeconds(61));
+        Assert.Single(await recovery.RoundAsync(CancellationToken.None));
+
+        var moved = await Wait.ForAsync(() => VmAsync(vm), v => v.Int("LCM_STATE") == 3 && Hid(v) != a, "VM RUNNING on host b");
+        Assert.Contains($"persistent image {image} keep", moved.At("USER_TEMPLATE/HOST_FAILURE_RECOVERY").Value, StringComparison.Ordinal);
+        // The snapshot taken on the failed host was never written back: the disk starts from the image's (none).
+        Assert.Empty(moved.Elements("SNAPSHOTS"));
+        Assert.Equal(8, (await _fe.Admin.InfoAsync("one.image.info", image)).Int("STATE")); // still the VM's: USED_PERS
+    }
+
+    [Fact]
     public async Task NoOtherHostInTheCluster_TheVmStaysAndSaysWhy()
     {
         var cluster = await ClusterAsync();
