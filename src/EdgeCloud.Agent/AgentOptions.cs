@@ -27,6 +27,21 @@ public sealed record AgentOptions
     /// <summary>Host name or address the peers reach this agent by.</summary>
     public string Advertise { get; init; } = Environment.MachineName;
 
+    /// <summary>libvirt URI of this host's hypervisor (kvm); default qemu:///system.</summary>
+    public string LibvirtUri { get; init; } = "qemu:///system";
+
+    /// <summary>
+    /// libvirt URI other hosts live-migrate VMs to (reported as LIBVIRT_MIGRATION_URI); default: the libvirt URI when
+    /// it names a host, else qemu+tcp://ADVERTISE/system (libvirtd must listen on TCP for it: <c>libvirtd -l</c>).
+    /// </summary>
+    public string MigrationUri { get; init; } = "";
+
+    /// <summary>The migration URI peers use: <see cref="MigrationUri"/> or its default.</summary>
+    public string EffectiveMigrationUri =>
+        MigrationUri.Length > 0 ? MigrationUri
+        : Uri.TryCreate(LibvirtUri, UriKind.Absolute, out var u) && u.Host.Length > 0 ? LibvirtUri
+        : $"qemu+tcp://{Advertise}/system";
+
     /// <summary>Longest wait between reconnection attempts.</summary>
     public double MaxReconnectDelay { get; init; } = 10;
 }

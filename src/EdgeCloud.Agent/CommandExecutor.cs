@@ -13,7 +13,7 @@ namespace EdgeCloud.Agent;
 /// sent: a command seen again (resent after a reconnect or a front-end restart) is answered from the
 /// journal and never executed twice. The VM's spec and desired state are kept in <see cref="LocalState"/>.
 /// </summary>
-public sealed class CommandExecutor(LocalState state, IHypervisor hypervisor, IHostNetwork? network, LocalDisks disks, AgentOptions options, ILogger logger,
+public sealed partial class CommandExecutor(LocalState state, IHypervisor hypervisor, IHostNetwork? network, LocalDisks disks, AgentOptions options, ILogger logger,
     MigrationReceiver? migrations = null)
 {
     private readonly ConcurrentDictionary<int, SemaphoreSlim> _locks = new();
@@ -66,7 +66,9 @@ public sealed class CommandExecutor(LocalState state, IHypervisor hypervisor, IH
                 if (Checkpoints is not null) await Checkpoints.SettleAsync(command.VmId, ct).ConfigureAwait(false);
                 var data = "";
                 string deployId;
-                if (Enum.TryParse<DriverOp>(command.Op, out var diskOp) && AgentDiskActions.Handles(diskOp))
+                if (IsLiveMigrationStep(command.Op))
+                    (deployId, data) = await LiveMigrationStepAsync(command, SpecOf(command), ct).ConfigureAwait(false);
+                else if (Enum.TryParse<DriverOp>(command.Op, out var diskOp) && AgentDiskActions.Handles(diskOp))
                 {
                     var spec = SpecOf(command);
                     data = await _diskActions.RunAsync(diskOp, spec, command.Argument, ct).ConfigureAwait(false);
@@ -190,6 +192,9 @@ public sealed class CommandExecutor(LocalState state, IHypervisor hypervisor, IH
                 state.RemoveVm(spec.VmId);
                 if (Directory.Exists(spec.VmDir)) Directory.Delete(spec.VmDir, recursive: true);
                 return "";
+            case DriverOp.MigrateLive:
+                await MigrateLiveOutAsync(spec, command.Argument, ct).ConfigureAwait(false);
+                return domain;
             case DriverOp.AttachDisk:
             {
                 var disk = spec.Disks.FirstOrDefault(d => d.DiskId == arg) ?? throw new ArgumentException($"Disk {command.Argument} is not in the VM's spec.");

@@ -352,6 +352,9 @@ public sealed class VmLifeCycle(IDriverDispatcher drivers, CloudSettings setting
                 {
                     var prev = vm.History[^2];
                     ReleaseHost(tx, vm, prev.Hid);
+                    // OpenNebula closes the old host's record when a live migration succeeds (ETIME, RETIME).
+                    if (request.Op == DriverOp.MigrateLive && prev.Etime == 0)
+                        vm = vm with { History = vm.History.SetItem(vm.History.Count - 2, prev with { Etime = tx.Now, Retime = prev.Retime == 0 ? tx.Now : prev.Retime }) };
                     if (request.Op == DriverOp.PrologMigrate && prev.Hid != vm.HostId)
                     {
                         var cleanup = new DriverRequest(vm.Id, DriverOp.Epilog, prev.Hid, -1, EpilogMigrated, vm.DriverActions);

@@ -80,3 +80,28 @@ public interface IHostProbe
 
 /// <summary>What a probe found. CPU in percent (100 = one core), memory KiB, disk MiB.</summary>
 public sealed record HostProbeResult(long TotalCpu, long TotalMemory, long TotalDisk, long UsedCpu, long UsedMemory, long FreeDisk, IReadOnlyDictionary<string, string> Attributes);
+
+/// <summary>
+/// Agent commands that are steps of a live migration (<see cref="DriverOp.MigrateLive"/>) between two agent hosts,
+/// sent by the front-end's agent driver; each step's id is the action's command id with a suffix, so a resent
+/// action repeats no step. Order: <see cref="MigrateLiveIn"/> on the new host, <see cref="DriverOp.MigrateLive"/> on
+/// the old host (argument: a <see cref="LiveMigrationTarget"/> as JSON), then <see cref="MigrateLiveAdopt"/> on the
+/// new host, or <see cref="MigrateLiveAbort"/> there when the migration failed.
+/// </summary>
+public static class LiveMigrationSteps
+{
+    /// <summary>New host: disks made locally (overlays on its own cached base), context CD, network pre steps. Data: a <see cref="LiveMigrationTarget"/>.</summary>
+    public const string MigrateLiveIn = "MigrateLiveIn";
+
+    /// <summary>New host, after the migration: the VM is kept there, desired running; network post steps (security groups).</summary>
+    public const string MigrateLiveAdopt = "MigrateLiveAdopt";
+
+    /// <summary>New host, after a failed migration: what <see cref="MigrateLiveIn"/> made is removed (never a running domain).</summary>
+    public const string MigrateLiveAbort = "MigrateLiveAbort";
+
+    public const string InSuffix = ".in", AdoptSuffix = ".adopt", AbortSuffix = ".abort";
+}
+
+/// <summary>Where a live-migrated VM goes: the new host's libvirt URI, its VM directory, and how the disks are copied
+/// (<c>Incremental</c>: every disk exists there, overlays on its own base; <c>All</c>: whole disks; <c>Shared</c>: none).</summary>
+public sealed record LiveMigrationTarget(string LibvirtUri, string VmDir, string Storage);

@@ -30,6 +30,8 @@ public sealed class AgentVmDriver(string name, AgentHub hub, Func<Cloud> cloud, 
             if (argument.Length == 0 && from is not null && from.Id != host.Id)
                 return new DriverReply(false, $"Host {from.Id} ({from.Name}) has not reported its agent endpoint: the VM's files cannot be moved from it.");
         }
+        if (request.Op == DriverOp.MigrateLive)
+            return await MigrateLiveAsync(request, vm, host, JsonSerializer.Serialize(spec, AgentHub.Json), cancellationToken).ConfigureAwait(false);
         var command = new Command
         {
             CommandId = request.CommandId,
@@ -40,6 +42,63 @@ public sealed class AgentVmDriver(string name, AgentHub hub, Func<Cloud> cloud, 
         };
         var result = await hub.ExecuteAsync(host.Id, command, actionTimeout, cancellationToken).ConfigureAwait(false);
         return new DriverReply(result.Success, result.Message, result.DeployId, result.DataJson);
+    }
+
+    /// <summary>
+    /// Live migration from the VM's previous host to <paramref name="host"/> (both agent hosts, kvm), in the steps of
+    /// <see cref="LiveMigrationSteps"/>; each step's id derives from the action's, so a resent action repeats none.
+    /// A failure leaves the VM running on the old host (the life cycle puts it back to RUNNING there, the reason in
+    /// its log) and the new host removes what it had prepared.
+    /// </summary>
+    private async Task<DriverReply> MigrateLiveAsync(DriverRequest request, Vm vm, Host host, string specJson, CancellationToken ct)
+    {
+        var state = cloud().State;
+        if (vm.History.Count < 2 || state.Get<Host>(ObjectType.Host, vm.History[^2].Hid) is not { } from)
+            return new DriverReply(false, "Live migration: the VM has no previous host to leave.");
+        if (from.Id == host.Id) return new DriverReply(false, $"Live migration: the VM already runs on host {host.Id} ({host.Name}).");
+        var uri = host.Template.Get("LIBVIRT_MIGRATION_URI") ?? "";
+        if (uri.Length == 0)
+            return new DriverReply(false, $"Host {host.Id} ({host.Name}) has not reported a libvirt migration URI (LIBVIRT_MIGRATION_URI; is its agent a kvm agent?).");
+        Command Step(string id, string op, string argument = "") =>
+            new() { CommandId = id, VmId = request.VmId, Op = op, Argument = argument, SpecJson = specJson };
+
+        // 1. The new host makes the disks (overlays on its own cached base), the context CD and the network (pre).
+        var prepared = await hub.ExecuteAsync(host.Id, Step(request.CommandId + LiveMigrationSteps.InSuffix, LiveMigrationSteps.MigrateLiveIn), actionTimeout, ct).ConfigureAwait(false);
+        if (!prepared.Success)
+            return await AbortAsync(request, host, specJson, $"host {host.Name} could not prepare the VM: {prepared.Message}", ct).ConfigureAwait(false);
+        LiveMigrationTarget target;
+        try
+        {
+            var there = JsonSerializer.Deserialize<LiveMigrationTarget>(prepared.DataJson, AgentHub.Json) ?? throw new JsonException("empty");
+            target = there with { LibvirtUri = uri };
+        }
+        catch (JsonException ex)
+        {
+            return await AbortAsync(request, host, specJson, $"host {host.Name} answered the preparation with \"{prepared.DataJson}\": {ex.Message}", ct).ConfigureAwait(false);
+        }
+
+        // 2. The old host migrates the running domain (disks copied by QEMU) and forgets the VM.
+        var moved = await hub.ExecuteAsync(from.Id, Step(request.CommandId, DriverOp.MigrateLive.ToString(), JsonSerializer.Serialize(target, AgentHub.Json)), actionTimeout, ct).ConfigureAwait(false);
+        if (!moved.Success)
+            return await AbortAsync(request, host, specJson, moved.Message, ct).ConfigureAwait(false);
+
+        // 3. The new host keeps the VM as running (network post steps: security groups on its NICs).
+        var adopted = await hub.ExecuteAsync(host.Id, Step(request.CommandId + LiveMigrationSteps.AdoptSuffix, LiveMigrationSteps.MigrateLiveAdopt), actionTimeout, ct).ConfigureAwait(false);
+        // The domain runs on the new host whatever this step says: the migration is done.
+        return new DriverReply(true, adopted.Success ? "" : $"host {host.Name} did not record the VM: {adopted.Message}", adopted.Success ? adopted.DeployId : moved.DeployId);
+    }
+
+    private async Task<DriverReply> AbortAsync(DriverRequest request, Host host, string specJson, string reason, CancellationToken ct)
+    {
+        var abort = new Command
+        {
+            CommandId = request.CommandId + LiveMigrationSteps.AbortSuffix,
+            VmId = request.VmId,
+            Op = LiveMigrationSteps.MigrateLiveAbort,
+            SpecJson = specJson,
+        };
+        var r = await hub.ExecuteAsync(host.Id, abort, actionTimeout, ct).ConfigureAwait(false);
+        return new DriverReply(false, r.Success ? reason : $"{reason} (and host {host.Name} could not remove what it had prepared: {r.Message})");
     }
 }
 

@@ -24,7 +24,9 @@ public static class AgentCommand
         var logFormat = new Option<string?>("--log-format") { Description = "json, text or auto (default)" };
         var listen = new Option<string?>("--listen") { Description = "ADDRESS:PORT of the endpoint peers pull migrating VMs from (default 0.0.0.0:2635; port 0 = any)" };
         var advertise = new Option<string?>("--advertise") { Description = "Host name or address peers reach this host by (default: the machine name)" };
-        var cmd = new Command("agent", "Run the host agent: joins a front-end and runs its VMs on this host") { data, frontend, token, hypervisor, logFormat, listen, advertise };
+        var libvirtUri = new Option<string?>("--libvirt-uri") { Description = "libvirt URI of this host's hypervisor (kvm; default qemu:///system)" };
+        var migrationUri = new Option<string?>("--migration-uri") { Description = "libvirt URI other hosts live-migrate VMs to (default: --libvirt-uri when it names a host, else qemu+tcp://ADVERTISE/system)" };
+        var cmd = new Command("agent", "Run the host agent: joins a front-end and runs its VMs on this host") { data, frontend, token, hypervisor, logFormat, listen, advertise, libvirtUri, migrationUri };
         cmd.SetAction(async (parse, ct) =>
         {
             var options = new AgentOptions
@@ -34,6 +36,8 @@ public static class AgentCommand
                 JoinToken = parse.GetValue(token) ?? "",
                 Listen = parse.GetValue(listen) ?? "0.0.0.0:2635",
                 Advertise = parse.GetValue(advertise) ?? Environment.MachineName,
+                LibvirtUri = parse.GetValue(libvirtUri) ?? "qemu:///system",
+                MigrationUri = parse.GetValue(migrationUri) ?? "",
             };
             return await RunAsync(options, parse.GetValue(hypervisor) ?? "kvm", parse.GetValue(logFormat) ?? "auto", ct).ConfigureAwait(false);
         });
@@ -120,11 +124,13 @@ public static class HostDrivers
     {
         var executor = new CommandExecutor(state, hv, network, disks, options, logger, new MigrationReceiver(disks));
         // Periodic checkpoints of VMs' disks to the cluster's replica: kvm (libvirt external disk snapshots).
-        if (hv is KvmHypervisor) executor.Checkpoints = new VmCheckpointer(state, executor, new KvmDiskCheckpoints(), disks, logger);
+        if (hv is KvmHypervisor kvm) executor.Checkpoints = new VmCheckpointer(state, executor, new KvmDiskCheckpoints(kvm.Options), disks, logger);
         return new AgentService(identity, state, executor, new HostFactsReader(options.DataDir), options, logger)
         {
             CheckpointStore = files.Checkpoints,
-            ExtraFacts = new Dictionary<string, string> { ["AGENT_ENDPOINT"] = files.Advertised.ToString().TrimEnd('/') },
+            ExtraFacts = hv is KvmHypervisor
+                ? new Dictionary<string, string> { ["AGENT_ENDPOINT"] = files.Advertised.ToString().TrimEnd('/'), ["LIBVIRT_MIGRATION_URI"] = options.EffectiveMigrationUri }
+                : new Dictionary<string, string> { ["AGENT_ENDPOINT"] = files.Advertised.ToString().TrimEnd('/') },
         };
     }
 
@@ -134,8 +140,8 @@ public static class HostDrivers
         {
             case "kvm" or "qemu":
                 // libvirtd is started by hand where no init system runs it (edge boxes, containers).
-                await new LibvirtDaemon().EnsureRunningAsync(ct).ConfigureAwait(false);
-                return (new KvmHypervisor(), new LinuxHostNetwork());
+                await new LibvirtDaemon(options.LibvirtUri).EnsureRunningAsync(ct).ConfigureAwait(false);
+                return (new KvmHypervisor(new KvmOptions { Uri = options.LibvirtUri }), new LinuxHostNetwork());
             case "lxc":
                 return (new LxcHypervisor(), new LinuxHostNetwork());
         }
