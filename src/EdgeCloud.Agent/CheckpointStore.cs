@@ -1,3 +1,4 @@
+using EdgeCloud.Core;
 using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text.Json;
@@ -31,7 +32,7 @@ public sealed class CheckpointStore(string dir, LocalDisks disks, ILogger logger
 {
     public const int MaxLayers = 4;
     private static readonly JsonSerializerOptions Json = LocalState.Json;
-    private readonly ConcurrentDictionary<int, SemaphoreSlim> _locks = new();
+    private readonly KeyedLocks<int> _locks = new();
     private readonly QemuImg _qemu = new();
     private long _receivedBytes;
 
@@ -93,8 +94,7 @@ public sealed class CheckpointStore(string dir, LocalDisks disks, ILogger logger
     /// <summary>Stores one layer; returns its size. A layer that does not follow the chain (and does not reset it) is refused.</summary>
     public async Task<long> PutAsync(int vm, int disk, long seq, int image, int generation, bool reset, Stream body, CancellationToken ct)
     {
-        var gate = _locks.GetOrAdd(vm, _ => new SemaphoreSlim(1, 1));
-        await gate.WaitAsync(ct).ConfigureAwait(false);
+        var held = await _locks.AcquireAsync(vm, ct).ConfigureAwait(false);
         try
         {
             var diskDir = DiskDir(vm, disk);
@@ -135,7 +135,7 @@ public sealed class CheckpointStore(string dir, LocalDisks disks, ILogger logger
         }
         finally
         {
-            gate.Release();
+            held.Dispose();
         }
     }
 

@@ -1,3 +1,4 @@
+using EdgeCloud.Core;
 using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text.Json;
@@ -16,7 +17,7 @@ namespace EdgeCloud.Agent;
 public sealed partial class CommandExecutor(LocalState state, IHypervisor hypervisor, IHostNetwork? network, LocalDisks disks, AgentOptions options, ILogger logger,
     MigrationReceiver? migrations = null)
 {
-    private readonly ConcurrentDictionary<int, SemaphoreSlim> _locks = new();
+    private readonly KeyedLocks<int> _locks = new();
     private readonly ConcurrentDictionary<string, Task<LocalState.CommandResultData>> _running = new(StringComparer.Ordinal);
     private readonly AgentDiskActions _diskActions = new(hypervisor, disks, logger);
 
@@ -30,14 +31,12 @@ public sealed partial class CommandExecutor(LocalState state, IHypervisor hyperv
     /// <summary>Runs work for a VM under the same per-VM lock as its commands (checkpoints never overlap an action).</summary>
     public async Task<T> WithVmLockAsync<T>(int vmId, Func<Task<T>> work, CancellationToken ct)
     {
-        var gate = _locks.GetOrAdd(vmId, _ => new SemaphoreSlim(1, 1));
-        await gate.WaitAsync(ct).ConfigureAwait(false);
-        try { return await work().ConfigureAwait(false); }
-        finally { gate.Release(); }
+        using (await _locks.AcquireAsync(vmId, ct).ConfigureAwait(false))
+            return await work().ConfigureAwait(false);
     }
 
     /// <summary>VMs with an action under way (monitoring leaves them to the action's result).</summary>
-    public bool IsBusy(int vmId) => _locks.TryGetValue(vmId, out var l) && l.CurrentCount == 0;
+    public bool IsBusy(int vmId) => _locks.IsHeld(vmId);
 
     public Task<LocalState.CommandResultData> ExecuteAsync(Command command, CancellationToken ct)
     {
@@ -54,8 +53,7 @@ public sealed partial class CommandExecutor(LocalState state, IHypervisor hyperv
 
     private async Task<LocalState.CommandResultData> RunAsync(Command command, CancellationToken ct, bool queued = true)
     {
-        var gate = queued ? _locks.GetOrAdd(command.VmId, _ => new SemaphoreSlim(1, 1)) : new SemaphoreSlim(1, 1);
-        await gate.WaitAsync(ct).ConfigureAwait(false);
+        var held = queued ? await _locks.AcquireAsync(command.VmId, ct).ConfigureAwait(false) : null;
         LocalState.CommandResultData result;
         try
         {
@@ -88,7 +86,7 @@ public sealed partial class CommandExecutor(LocalState state, IHypervisor hyperv
         }
         finally
         {
-            gate.Release();
+            held?.Dispose();
             _running.TryRemove(command.CommandId, out _);
         }
     }

@@ -1,3 +1,4 @@
+using EdgeCloud.Core;
 using System.Globalization;
 using System.Collections.Concurrent;
 using System.Xml.Linq;
@@ -16,7 +17,7 @@ public sealed partial class KvmHypervisor : IHypervisor
     private readonly KvmOptions _options;
     private readonly CommandRunner _runner;
     private readonly TimeProvider _time;
-    private readonly ConcurrentDictionary<string, SemaphoreSlim> _locks = new();
+    private readonly KeyedLocks<string> _locks = new(StringComparer.Ordinal);
 
     public KvmHypervisor(KvmOptions? options = null, CommandRunner? runner = null, TimeProvider? time = null)
     {
@@ -402,17 +403,7 @@ public sealed partial class KvmHypervisor : IHypervisor
     private Task<CommandResult> VirshRawAsync(CancellationToken ct, TimeSpan? timeout, params string[] args) =>
         _runner.RunAsync("virsh", ["-c", _options.Uri, .. args], ct, timeout ?? _options.CommandTimeout);
 
-    private async Task<IDisposable> LockAsync(string domain, CancellationToken ct)
-    {
-        var sem = _locks.GetOrAdd(domain, _ => new SemaphoreSlim(1, 1));
-        await sem.WaitAsync(ct);
-        return new Releaser(sem);
-    }
-
-    private sealed class Releaser(SemaphoreSlim sem) : IDisposable
-    {
-        public void Dispose() => sem.Release();
-    }
+    private Task<IDisposable> LockAsync(string domain, CancellationToken ct) => _locks.AcquireAsync(domain, ct);
 
     internal static IReadOnlyList<string> Lines(string text) =>
         text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);

@@ -1,3 +1,4 @@
+using EdgeCloud.Core;
 using System.Collections.Concurrent;
 using System.Globalization;
 using EdgeCloud.Core.Drivers;
@@ -16,7 +17,7 @@ public sealed class LxcHypervisor : IHypervisor
     private readonly LxcOptions _options;
     private readonly CommandRunner _runner;
     private readonly TimeProvider _time;
-    private readonly ConcurrentDictionary<string, SemaphoreSlim> _locks = new();
+    private readonly KeyedLocks<string> _locks = new(StringComparer.Ordinal);
     private readonly Dictionary<string, (long CpuNs, DateTimeOffset At)> _cpuSamples = [];
     private readonly Lock _samplesLock = new();
 
@@ -324,15 +325,5 @@ public sealed class LxcHypervisor : IHypervisor
     private Task<string> LxcAsync(CancellationToken ct, string tool, string domain, params string[] args) =>
         _runner.CheckedAsync(tool, ["-n", domain, "-P", _options.LxcPath, .. args], ct, _options.CommandTimeout);
 
-    private async Task<IDisposable> LockAsync(string domain, CancellationToken ct)
-    {
-        var sem = _locks.GetOrAdd(domain, _ => new SemaphoreSlim(1, 1));
-        await sem.WaitAsync(ct);
-        return new Releaser(sem);
-    }
-
-    private sealed class Releaser(SemaphoreSlim sem) : IDisposable
-    {
-        public void Dispose() => sem.Release();
-    }
+    private Task<IDisposable> LockAsync(string domain, CancellationToken ct) => _locks.AcquireAsync(domain, ct);
 }
