@@ -88,14 +88,8 @@ public static class VmDiskActions
             }
             case DriverOp.DiskSaveAs:
             {
-                var a = Ints(request.Argument);
                 // A real datastore had the copy uploaded (and the image made READY then); the dummy one only simulates it.
-                if (tx.Get<Image>(ObjectType.Image, a[2]) is { State: ImageState.LOCKED } image)
-                {
-                    var t = image.Template.Clone();
-                    t.Remove("TRANSFER_PROGRESS");
-                    tx.Put(image with { State = ImageState.READY, PrevState = image.State, Template = t });
-                }
+                EndSaveAs(tx, Ints(request.Argument)[2], error: null);
                 break;
             }
             case DriverOp.Backup:
@@ -124,13 +118,7 @@ public static class VmDiskActions
             case DriverOp.DiskSaveAs:
             {
                 var a = Ints(request.Argument);
-                if (tx.Get<Image>(ObjectType.Image, a[2]) is { State: ImageState.LOCKED } image)
-                {
-                    var t = image.Template.Clone();
-                    t.Remove("TRANSFER_PROGRESS");
-                    t.Set("ERROR", $"Disk save-as of VM {vm.Id} disk {a[0]} failed: {reply.Message}");
-                    tx.Put(image with { State = ImageState.ERROR, PrevState = image.State, Template = t });
-                }
+                EndSaveAs(tx, a[2], $"Disk save-as of VM {vm.Id} disk {a[0]} failed: {reply.Message}");
                 break;
             }
             case DriverOp.Backup:
@@ -147,6 +135,16 @@ public static class VmDiskActions
             }
         }
         return vm;
+    }
+
+    /// <summary>The image a save-as fills, if still LOCKED: READY, or ERROR with <paramref name="error"/>.</summary>
+    private static void EndSaveAs(StateTransaction tx, int imageId, string? error)
+    {
+        if (tx.Get<Image>(ObjectType.Image, imageId) is not { State: ImageState.LOCKED } image) return;
+        var t = image.Template.Clone();
+        t.Remove("TRANSFER_PROGRESS");
+        if (error is not null) t.Set("ERROR", error);
+        tx.Put(image with { State = error is null ? ImageState.READY : ImageState.ERROR, PrevState = image.State, Template = t });
     }
 
     private static long? Size(DriverReply reply)
