@@ -100,19 +100,7 @@ public sealed class ReplicaBootTests : IDisposable
             }
             _out.WriteLine($"4 VMs allocated → 4 boot markers: {sw.Elapsed.TotalSeconds:0.0} s");
 
-            // Front-end → cluster: exactly one copy of the image left the front-end.
-            var sent = SentLine().Matches(fe.Output).Sum(m => long.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture));
-            Assert.Equal(size, sent);
-            // The replica fetched it once; each host fetched it once (from the replica) and started its second VM from its local copy.
-            await Wait.ForAsync(async () =>
-            {
-                var r = await HostAsync(c, ids["replica"]);
-                var h1 = await HostAsync(c, ids["h1"]);
-                var h2 = await HostAsync(c, ids["h2"]);
-                return Num(r, "REPLICA_CACHE_FETCHED_BYTES") == size
-                       && Num(h1, "REPLICA_CACHE_FETCHED_BYTES") == size && Num(h2, "REPLICA_CACHE_FETCHED_BYTES") == size
-                       && Num(h1, "REPLICA_CACHE_LOCAL_BYTES") >= size && Num(h2, "REPLICA_CACHE_LOCAL_BYTES") >= size;
-            }, "replica and host cache counters", TimeSpan.FromSeconds(30));
+            await ImageCrossedToTheClusterOnceAsync(c, fe, ids, size);
             Assert.Contains("from the replica cache", agents["replica"].Output, StringComparison.Ordinal);
 
             foreach (var vm in vms) await c.CallIntAsync("one.vm.action", "terminate-hard", vm);

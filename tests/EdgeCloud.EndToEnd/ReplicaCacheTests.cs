@@ -77,19 +77,7 @@ public sealed partial class ReplicaCacheTests : IDisposable
                 Assert.Contains(Path.Combine(_dir, host, "cache"), info, StringComparison.Ordinal);
             }
 
-            // Front-end → cluster: exactly one copy of the image left the front-end.
-            var sent = SentLine().Matches(fe.Output).Sum(m => long.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture));
-            Assert.Equal(size, sent);
-            // The replica fetched it once; each host fetched it once (from the replica) and served its second VM locally.
-            await Wait.ForAsync(async () =>
-            {
-                var r = await HostAsync(c, ids["replica"]);
-                var h1 = await HostAsync(c, ids["h1"]);
-                var h2 = await HostAsync(c, ids["h2"]);
-                return Num(r, "REPLICA_CACHE_FETCHED_BYTES") == size
-                       && Num(h1, "REPLICA_CACHE_FETCHED_BYTES") == size && Num(h2, "REPLICA_CACHE_FETCHED_BYTES") == size
-                       && Num(h1, "REPLICA_CACHE_LOCAL_BYTES") >= size && Num(h2, "REPLICA_CACHE_LOCAL_BYTES") >= size;
-            }, "replica and host cache counters", TimeSpan.FromSeconds(30));
+            await ImageCrossedToTheClusterOnceAsync(c, fe, ids, size);
             Assert.Contains("from the replica cache", string.Join('\n', agents[0].Output), StringComparison.Ordinal);
         }
         finally
@@ -99,6 +87,26 @@ public sealed partial class ReplicaCacheTests : IDisposable
     }
 
     /// <summary>The front-end's log line for each image body it sends (ImageEndpoint).</summary>
+    /// <summary>
+    /// The byte counters of a front-end, a replica host and hosts h1 and h2 that each ran two VMs of one image of
+    /// <paramref name="size"/> bytes: exactly one copy left the front-end (its log of bodies sent), the replica
+    /// fetched it once, and each host fetched it once from the replica and served its second VM locally.
+    /// </summary>
+    internal static async Task ImageCrossedToTheClusterOnceAsync(OneClient c, FrontendProcess fe, IReadOnlyDictionary<string, int> ids, long size)
+    {
+        var sent = SentLine().Matches(fe.Output).Sum(m => long.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture));
+        Assert.Equal(size, sent);
+        await Wait.ForAsync(async () =>
+        {
+            var r = await HostAsync(c, ids["replica"]);
+            var h1 = await HostAsync(c, ids["h1"]);
+            var h2 = await HostAsync(c, ids["h2"]);
+            return Num(r, "REPLICA_CACHE_FETCHED_BYTES") == size
+                   && Num(h1, "REPLICA_CACHE_FETCHED_BYTES") == size && Num(h2, "REPLICA_CACHE_FETCHED_BYTES") == size
+                   && Num(h1, "REPLICA_CACHE_LOCAL_BYTES") >= size && Num(h2, "REPLICA_CACHE_LOCAL_BYTES") >= size;
+        }, "replica and host cache counters", TimeSpan.FromSeconds(30));
+    }
+
     [GeneratedRegex(@"Image \d+ sent to [^:]*: (\d+) bytes")]
     internal static partial Regex SentLine();
 
