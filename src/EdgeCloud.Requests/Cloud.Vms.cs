@@ -88,6 +88,10 @@ public sealed partial class Cloud
             }
             t.Add(disk);
         }
+        // Targets after every disk is in, so a disk that asks for one keeps it whatever its position.
+        var allDisks = t.Vectors("DISK").ToList();
+        foreach (var d in allDisks.Where(d => d["TARGET"] is { Length: > 0 })) VmDevices.AssignDiskTarget(allDisks.TakeWhile(o => !ReferenceEquals(o, d)), d, m => CloudException.Allocate(ObjectType.Vm, m));
+        foreach (var d in allDisks.Where(d => d["TARGET"] is not { Length: > 0 })) VmDevices.AssignDiskTarget(allDisks, d, m => CloudException.Allocate(ObjectType.Vm, m));
 
         // NICs: a lease from the network, charged to the owner's network quota; then the NIC_ALIASes
         // (addresses on a parent NIC, named by PARENT = its NAME). NETWORK_MODE = auto NICs get their
@@ -531,6 +535,7 @@ public sealed partial class Cloud
             }
             else if (d["TYPE"] is null || d.GetInt("SIZE") is not > 0)
                 throw CloudException.Action("The DISK needs IMAGE_ID/IMAGE, or TYPE and a positive SIZE.", id);
+            VmDevices.AssignDiskTarget(vm.Template.Vectors("DISK"), d, m => CloudException.Action(m, id));
             var nt = vm.Template.Clone();
             nt.Add(d);
             var nvm = image is null ? vm with { Template = nt } : WithImageSnapshots(vm with { Template = nt }, image, diskId);

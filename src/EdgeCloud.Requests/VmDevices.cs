@@ -10,6 +10,31 @@ internal static class VmDevices
 {
     public static int NextDiskId(Template t) => t.Vectors("DISK").Select(d => d.GetInt("DISK_ID") ?? -1).DefaultIfEmpty(-1).Max() + 1;
 
+    /// <summary>
+    /// Gives <paramref name="disk"/> its TARGET device as oned does: the one it asks for, or the first
+    /// letter of its DEV_PREFIX (hd for a CDROM without one, else vd) that no disk in <paramref name="used"/>
+    /// holds. Two disks on one target are refused, naming it.
+    /// </summary>
+    public static void AssignDiskTarget(IEnumerable<VectorAttribute> used, VectorAttribute disk, Func<string, Exception> refuse)
+    {
+        var taken = used.Where(d => !ReferenceEquals(d, disk)).Select(d => d["TARGET"]).OfType<string>().ToHashSet(StringComparer.Ordinal);
+        if (disk["TARGET"] is { Length: > 0 } given)
+        {
+            if (taken.Contains(given)) throw refuse($"Target {given} of DISK {disk["DISK_ID"]} is already in use.");
+            return;
+        }
+        var cdrom = (disk["TYPE"] ?? "").Equals("CDROM", StringComparison.OrdinalIgnoreCase);
+        var prefix = (disk["DEV_PREFIX"] ?? (cdrom ? "hd" : "vd")).ToLowerInvariant();
+        var max = prefix == "hd" ? 'd' : 'z';
+        for (var c = 'a'; c <= max; c++)
+        {
+            if (taken.Contains(prefix + c)) continue;
+            disk.Set("TARGET", prefix + c);
+            return;
+        }
+        throw refuse($"No free target left for DISK {disk["DISK_ID"]} with DEV_PREFIX {prefix}.");
+    }
+
     public static int NextNicId(Template t) =>
         t.Vectors("NIC").Concat(t.Vectors("NIC_ALIAS")).Select(d => d.GetInt("NIC_ID") ?? -1).DefaultIfEmpty(-1).Max() + 1;
 

@@ -28,7 +28,9 @@ public sealed class VmLifecycleTests(CloudFixture cloud) : IClassFixture<CloudFi
         Assert.Equal($"VM {id}: RUNNING\n", await cloud.OkAsync("vm", "nic-attach", "web", "--network", "net", "--wait", "RUNNING"));
         var shown = await cloud.OkAsync("vm", "show", "web");
         Assert.Contains("VM DISKS", shown, StringComparison.Ordinal);
-        Assert.Matches(@"(?m)^1 +default +(vd\w+ +)?img +1G +FILE", shown);
+        Assert.Matches(@"(?m)^1 +default +vdb +img +1G +FILE", shown);
+        // The history names the actions as onevm does (HISTORY/ACTION numbers in the XML).
+        Assert.Matches(@"(?m)^0 +h[12] +(resume|stop|undeploy|suspend|poweroff|deploy) +\d{4}-", shown);
         Assert.Matches(@"(?m)^1 +net +br0 +10\.0\.0\.\d+ ", shown);
         // An alias of the new NIC (NAME NIC1): NIC_ALIAS NIC_ID 2, detached by that id.
         Assert.Equal($"VM {id}: RUNNING\n", await cloud.OkAsync("vm", "nic-attach", "web", "--network", "net", "--alias", "NIC1", "--wait", "RUNNING"));

@@ -449,6 +449,27 @@ public abstract class VmLifeCycleTests(FrontendFixture fixture) : ApiSuite(fixtu
     }
 
     [BackendFact]
+    public async Task VmAllocateAndAttach_Disks_GetTargetsAsOnedAssignsThem()
+    {
+        var vm = await RunningOnAsync(await HostA(),
+            "DISK = [ TYPE = \"fs\", SIZE = \"10\" ]\nDISK = [ TYPE = \"fs\", SIZE = \"10\", TARGET = \"vda\" ]\n" +
+            "DISK = [ TYPE = \"swap\", SIZE = \"10\", DEV_PREFIX = \"sd\" ]\n");
+        var disks = (await VmAsync(vm)).At("TEMPLATE").Elements("DISK").ToList();
+        Assert.Equal(["vdb", "vda", "sda"], disks.Select(d => d.Str("TARGET")));
+
+        await Admin.CallAsync("one.vm.detach", vm, 0);
+        await Wait.ForAsync(() => VmAsync(vm), x => x.Int("LCM_STATE") == Lcm.Running && x.At("TEMPLATE").Elements("DISK").Count() == 2, "disk 0 detached");
+        await Admin.CallAsync("one.vm.attach", vm, "DISK = [ TYPE = \"fs\", SIZE = \"10\" ]");
+        var v = await Wait.ForAsync(() => VmAsync(vm), x => x.Int("LCM_STATE") == Lcm.Running && x.At("TEMPLATE").Elements("DISK").Count() == 3, "a disk attached");
+        Assert.Equal("vdb", v.At("TEMPLATE").Elements("DISK").Single(d => d.Int("DISK_ID") == 3).Str("TARGET"));
+        Schemas.AssertValid(v.ToString(), "vm.xsd");
+
+        await FailsUnchangedAsync(() => Admin.CallAsync("one.vm.attach", vm, "DISK = [ TYPE = fs, SIZE = 10, TARGET = vda ]"), Err.Action, "Target vda of DISK 4 is already in use");
+        await FailsUnchangedAsync(() => Admin.CallAsync("one.vm.allocate", "NAME = twice\nMEMORY = 64\nCPU = 1\nDISK = [ TYPE = fs, SIZE = 1, TARGET = vdc ]\nDISK = [ TYPE = fs, SIZE = 1, TARGET = vdc ]", false),
+            Err.Allocate, "Target vdc of DISK 1 is already in use");
+    }
+
+    [BackendFact]
     public async Task VmDetach_UnknownDisk_ActionErrorAndNothingChanges()
     {
         var vm = await RunningOnAsync(await HostA());

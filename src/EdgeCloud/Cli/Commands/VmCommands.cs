@@ -89,10 +89,26 @@ public static class VmCommands
             {
                 TableHeader = ["SEQ", "HOST", "ACTION", "START", "TIME"],
                 TableRows = history.Select(h => (IReadOnlyList<string>)
-                    [S(h, "SEQ"), S(h, "HOSTNAME"), S(h, "ACTION"), Date(S(h, "STIME")), Elapsed(L(h, "STIME"), L(h, "ETIME"))]).ToList(),
+                    [S(h, "SEQ"), S(h, "HOSTNAME"), ActionName(S(h, "ACTION")), Date(S(h, "STIME")), Elapsed(L(h, "STIME"), L(h, "ETIME"))]).ToList(),
             };
         }
     }
+
+    /// <summary>OpenNebula's names of the VM actions recorded in HISTORY/ACTION (VMActions::Action), as onevm shows them.</summary>
+    private static readonly string[] HistoryActions =
+    [
+        "none", "migrate", "live-migrate", "shutdown", "shutdown-hard", "undeploy", "undeploy-hard", "hold", "release",
+        "stop", "suspend", "resume", "boot", "delete", "delete-recreate", "reboot", "reboot-hard", "resched", "unresched",
+        "poweroff", "poweroff-hard", "disk-attach", "disk-detach", "nic-attach", "nic-detach", "disk-snapshot-create",
+        "disk-snapshot-delete", "terminate", "terminate-hard", "disk-resize", "deploy", "chown", "chmod", "updateconf",
+        "rename", "resize", "update", "snapshot-create", "snapshot-delete", "snapshot-revert", "disk-saveas",
+        "disk-snapshot-revert", "recover", "retry", "monitor", "disk-snapshot-rename", "alias-attach", "alias-detach",
+        "poweroff-migrate", "poweroff-hard-migrate", "backup",
+    ];
+
+    private static string ActionName(string number) =>
+        int.TryParse(number, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) && n >= 0 && n < HistoryActions.Length
+            ? HistoryActions[n] : number;
 
     public static Command Build()
     {
