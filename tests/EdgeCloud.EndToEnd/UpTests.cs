@@ -121,6 +121,31 @@ public sealed partial class UpTests : IDisposable
     }
 
     [Fact]
+    public async Task Up_FromAYamlConfig_TakesPortsStateDirectoryAndSettings_AndABadSettingIsOneLine()
+    {
+        var data = Path.Combine(_dir, "from-yaml");
+        var port = FrontendProcess.FreePort();
+        var config = Path.Combine(_dir, "cloud.yaml");
+        await File.WriteAllTextAsync(config,
+            $"data-dir: {data}\nport: {port}\nagent_port: {FrontendProcess.FreePort()}\nSchedulerInterval: 1\nmonitor-interval: 3\n");
+        var dll = Path.Combine(AppContext.BaseDirectory, "edgecloud.dll");
+        await using (var up = ProcessHandle.Start("dotnet", [dll, "up", "--config", config, "--hypervisor", "dummy", "--no-image"]))
+        {
+            await WaitForOutputAsync(up, "Ctrl-C stops the cloud", TimeSpan.FromMinutes(1));
+            Assert.Equal($"http://127.0.0.1:{port}/RPC2", FirstLine(up.Output, "  endpoint").Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]);
+            Assert.True(File.Exists(Path.Combine(data, "one_auth")), "oneadmin's credentials are in the configured state directory");
+            Assert.True(File.Exists(Path.Combine(data, "edgecloud.db")), "the SQLite state is in the configured state directory");
+            up.Interrupt();
+            Assert.Equal(0, await up.WaitForExitAsync(TimeSpan.FromSeconds(60)));
+        }
+
+        await File.WriteAllTextAsync(config, $"data-dir: {data}\nporrt: 80\nmonitor-interval: often\n");
+        await using var bad = ProcessHandle.Start("dotnet", [dll, "up", "--config", config, "--hypervisor", "dummy", "--no-image"]);
+        Assert.Equal(2, await bad.WaitForExitAsync(TimeSpan.FromSeconds(60)));
+        Assert.Equal($"edgecloud up: {config}: unknown setting \"porrt\"; setting \"monitor-interval\": \"often\" is not a valid Double", bad.Output.Trim());
+    }
+
+    [Fact]
     public async Task Up_OnAPortInUse_FailsWithOneLine()
     {
         using var busy = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
