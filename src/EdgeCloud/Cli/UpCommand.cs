@@ -85,7 +85,12 @@ public static class UpCommand
         using var loggerFactory = LoggerFactory.Create(b => b.AddProvider(new FileLoggerProvider(logWriter)).SetMinimumLevel(LogLevel.Information));
         var log = loggerFactory.CreateLogger("up");
 
-        if (hypervisor == "auto") hypervisor = CanRunGuests(out _) ? "kvm" : "dummy";
+        var simulatedBecause = "--hypervisor dummy";
+        if (hypervisor == "auto")
+        {
+            hypervisor = CanRunGuests(out var cannot) ? "kvm" : "dummy";
+            simulatedBecause = $"this machine cannot run guests: {cannot}";
+        }
         if (hypervisor is not ("kvm" or "dummy"))
         {
             await Console.Error.WriteLineAsync($"edgecloud up: unknown hypervisor \"{hypervisor}\": use kvm, dummy or auto").ConfigureAwait(false);
@@ -135,7 +140,7 @@ public static class UpCommand
                 else
                 {
                     await EnsureHostAsync(admin, LocalHostName, "dummy").ConfigureAwait(false);
-                    hostLine = $"{LocalHostName} (simulated: this machine cannot run guests)";
+                    hostLine = $"{LocalHostName} (simulated, {simulatedBecause})";
                 }
                 for (var i = 1; i <= dummyHosts; i++) await EnsureHostAsync(admin, $"dummy-{i}", "dummy").ConfigureAwait(false);
                 await EnsureNetworkAsync(admin).ConfigureAwait(false);
