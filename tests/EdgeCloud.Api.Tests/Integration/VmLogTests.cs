@@ -85,6 +85,29 @@ public abstract partial class VmLogTests(FrontendFixture fixture) : ApiSuite(fix
         Assert.True(File.Exists(LogPath(Fe, vm)), "the log of the DONE VM stays");
     }
 
+    [BackendTheory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task VmLog_VmMigrated_MigratingLineNamesBothHosts(bool live)
+    {
+        var a = await SharedHostAsync("loghost");
+        var b = await SharedHostAsync("loghostb");
+        var nameA = (await Admin.InfoAsync("one.host.info", a)).Str("NAME");
+        var nameB = (await Admin.InfoAsync("one.host.info", b)).Str("NAME");
+        var vm = await RunningOnAsync(a);
+        await MessagesUntilAsync(Fe, vm, "New LCM state is RUNNING");
+
+        await Admin.CallAsync("one.vm.migrate", vm, b, live, false, -1, 0);
+        await Wait.ForAsync(async () => (await Admin.InfoAsync("one.vm.info", vm)) is var v && v.Int("LCM_STATE") == Lcm.Running
+            && v.At("HISTORY_RECORDS").Elements("HISTORY").Count() == 2, $"VM {vm} running on host {b}");
+
+        var messages = await Wait.ForAsync(() => Task.FromResult(Lines(Fe, vm).Select(Message).ToArray()),
+            m => m.Count(x => x == "New LCM state is RUNNING") == 2, $"the VM's second RUNNING line");
+        Assert.Single(messages, $"Migrating to host {nameB} ({b}) from host {nameA} ({a})");
+        Assert.Single(messages, m => m.StartsWith("Deploying on host ", StringComparison.Ordinal));
+        Assert.Contains(messages, m => m.StartsWith("New LCM state is ", StringComparison.Ordinal) && m.Contains("MIGRATE", StringComparison.Ordinal));
+    }
+
     [BackendFact]
     public async Task VmLog_FrontendRestarts_NothingLoggedTwice_LaterChangesAppended()
     {
