@@ -182,6 +182,8 @@ public sealed class FrontendServer : IAsyncDisposable
         services.AddSingleton<IHostedService>(sp => LeaderOnlyService.Wrap(leadership, sp.GetRequiredService<HostMonitor>(), loggerFactory));
         services.AddSingleton<HostFailureRecovery>();
         services.AddSingleton<IHostedService>(sp => LeaderOnlyService.Wrap(leadership, sp.GetRequiredService<HostFailureRecovery>(), loggerFactory));
+        // Every front-end (Raft followers too) keeps DATA/vms/VMID.log, as oned's /var/log/one/VMID.log.
+        services.AddSingleton(sp => new VmLog(Path.Combine(dataDir, "vms"), time, sp.GetRequiredService<ILogger<VmLog>>()));
         services.AddSingleton<DummyStorageAndNetwork>();
         services.AddSingleton<IHostedService>(sp => LeaderOnlyService.Wrap(leadership, sp.GetRequiredService<DummyStorageAndNetwork>(), loggerFactory));
         services.AddSingleton(new PlacementEngine(SchedulerOptionsFrom(options), time));
@@ -228,6 +230,7 @@ public sealed class FrontendServer : IAsyncDisposable
 
         var web = builder.Build();
         bus.Subscribe(web.Services.GetRequiredService<HostMonitor>());
+        web.Services.GetRequiredService<VmLog>().Attach(bus);
         if (hub is not null)
         {
             hub.FirstReport = web.Services.GetRequiredService<HostMonitor>().ProbeSoon;

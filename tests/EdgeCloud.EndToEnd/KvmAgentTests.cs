@@ -19,7 +19,7 @@ namespace EdgeCloud.EndToEnd;
 public sealed class KvmAgentTests : IDisposable
 {
     private const HostNeeds Needs = HostNeeds.Root | HostNeeds.Qemu | HostNeeds.Libvirt | HostNeeds.IsoTools | HostNeeds.Network;
-    private const int Active = 3, Running = 3, Suspended = 5, Poweroff = 8, Done = 6, BootFailure = 36;
+    private const int Active = 3, Running = 3, Suspended = 5, Poweroff = 8, Done = 6, BootFailure = 36, PrologFailure = 39;
 
     private readonly ITestOutputHelper _out;
     private readonly string _dir;
@@ -140,6 +140,7 @@ public sealed class KvmAgentTests : IDisposable
             MarkOwned($"one-{bad}");
             var badVm = await WaitVmAsync(c, bad, Active, BootFailure, TimeSpan.FromSeconds(120), () => a.Output);
             Assert.Contains("vmlinuz", badVm.Element("USER_TEMPLATE")!.Element("ERROR")!.Value, StringComparison.Ordinal);
+            await ForVmLogAsync(feDir, bad, "vmlinuz", "BOOT_FAILURE");
             Assert.True(Directory.Exists($"/proc/{pid}"), "the first VM's QEMU still runs");
             Assert.Equal(2, (int)XElement.Parse(await c.CallStringAsync("one.host.info", hostId)).Element("STATE")!);
             await c.CallIntAsync("one.vm.recover", bad, 3);
@@ -151,8 +152,37 @@ public sealed class KvmAgentTests : IDisposable
             MarkOwned($"one-{refused}");
             var refusedVm = await WaitVmAsync(c, refused, Active, BootFailure, TimeSpan.FromSeconds(120), () => a.Output);
             Assert.Contains("ecnobridge0", refusedVm.Element("USER_TEMPLATE")!.Element("ERROR")!.Value, StringComparison.Ordinal);
+            await ForVmLogAsync(feDir, refused, "ecnobridge0", "BOOT_FAILURE");
             Assert.DoesNotContain($"one-{refused}", Virsh("list", "--all", "--name"), StringComparison.Ordinal);
             await c.CallIntAsync("one.vm.recover", refused, 3);
+
+            // ---- a broken image: a valid qcow2 registered, then its file in the front-end's datastore overwritten at the start
+            //      (same size). A VM of it fails with the reason (the host's cache checks the image's checksum); the host and
+            //      the first VM are unaffected
+            var images = await c.CallIntAsync("one.datastore.allocate", "NAME=images\nDS_MAD=fs\nTM_MAD=qcow2\nTYPE=IMAGE_DS", -1);
+            var imageId = await c.CallIntAsync("one.image.allocate", $"NAME=tg\nPATH=\"{guest.Disk}\"\nTYPE=OS\nFORMAT=qcow2", images, false);
+            var imageFile = (await Wait.ForAsync(async () => XElement.Parse(await c.CallStringAsync("one.image.info", imageId)),
+                i => (int)i.Element("STATE")! is 1 or 5, "image READY", TimeSpan.FromSeconds(60))).Element("SOURCE")!.Value;
+            Assert.Equal(1, (int)XElement.Parse(await c.CallStringAsync("one.image.info", imageId)).Element("STATE")!);
+            var size = new FileInfo(imageFile).Length;
+            using (var f = new FileStream(imageFile, FileMode.Open, FileAccess.Write))
+                f.Write(Enumerable.Repeat((byte)0x5a, 64 * 1024).ToArray());
+            Assert.Equal(size, new FileInfo(imageFile).Length);
+            var corrupt = await c.CallIntAsync("one.vm.allocate", $"NAME=corrupt\nCPU=0.5\nMEMORY=64\nDISK=[IMAGE_ID={imageId}]", false);
+            MarkOwned($"one-{corrupt}");
+            var corruptVm = await Wait.ForAsync(() => VmAsync(c, corrupt),
+                v => (int)v.Element("LCM_STATE")! is PrologFailure or BootFailure or Running, "the VM of the corrupt image failed", TimeSpan.FromSeconds(120));
+            var corruptLcm = (int)corruptVm.Element("LCM_STATE")!;
+            Assert.True(corruptLcm is PrologFailure or BootFailure, $"the VM of a corrupt image must fail, it is in LCM state {corruptLcm}");
+            var corruptError = corruptVm.Element("USER_TEMPLATE")!.Element("ERROR")!.Value;
+            _out.WriteLine("corrupt image: " + corruptError);
+            Assert.Contains("checksum", corruptError, StringComparison.OrdinalIgnoreCase);
+            await ForVmLogAsync(feDir, corrupt, "hecksum", corruptLcm == PrologFailure ? "PROLOG_FAILURE" : "BOOT_FAILURE");
+            Assert.DoesNotContain($"one-{corrupt}", Virsh("list", "--all", "--name"), StringComparison.Ordinal);
+            Assert.True(Directory.Exists($"/proc/{pid}"), "the first VM's QEMU still runs");
+            await WaitVmAsync(c, vmId, Active, Running, TimeSpan.FromSeconds(5));
+            Assert.Equal(2, (int)XElement.Parse(await c.CallStringAsync("one.host.info", hostId)).Element("STATE")!);
+            await c.CallIntAsync("one.vm.recover", corrupt, 3);
 
             // ---- a disk from an image that does not exist: refused at once with the reason, nothing created
             var unknown = await Assert.ThrowsAsync<OneException>(() => c.CallIntAsync("one.vm.allocate", "NAME=nodisk\nCPU=0.5\nMEMORY=64\nDISK=[IMAGE=no-such-image]", false));
@@ -249,9 +279,27 @@ public sealed class KvmAgentTests : IDisposable
         // Host A forgot the VM: its files and its local state are gone.
         await Wait.ForAsync(() => Task.FromResult(!Directory.Exists(dirA)), "host A removes the VM's directory", TimeSpan.FromSeconds(30));
         Assert.False(File.Exists(Path.Combine(_dir, "agent-a", "vms", $"{vmId}.json")));
+        // The front-end's log of the VM tells the move.
+        var vmLog = Path.Combine(_dir, "fe", "vms", $"{vmId}.log");
+        await Wait.ForAsync(() => Task.FromResult(File.Exists(vmLog) && File.ReadAllText(vmLog).Contains($"[VM][I]: Migrating to host host-b ({hostB}) from host host-a ({hostA})", StringComparison.Ordinal)),
+            "the migration in the VM's log", TimeSpan.FromSeconds(10));
 
         await c.CallIntAsync("one.vm.action", "terminate-hard", vmId);
         await WaitVmAsync(c, vmId, Done, -1, TimeSpan.FromSeconds(60), Logs);
+    }
+
+    /// <summary>Waits until the front-end's log of the VM (DATA/vms/VMID.log) has an error line naming <paramref name="reason"/> and the line of <paramref name="lcm"/>.</summary>
+    private static async Task ForVmLogAsync(string feDir, int vmId, string reason, string lcm)
+    {
+        var path = Path.Combine(feDir, "vms", vmId.ToString(CultureInfo.InvariantCulture) + ".log");
+        string[] Lines() { try { return File.Exists(path) ? File.ReadAllLines(path) : []; } catch (IOException) { return []; } }
+        var lines = await Wait.ForAsync(() => Task.FromResult(Lines()),
+            l => l.Any(x => x.Contains("[VM][E]: ", StringComparison.Ordinal) && x.Contains(reason, StringComparison.Ordinal))
+                 && l.Any(x => x.EndsWith("[VM][I]: New LCM state is " + lcm, StringComparison.Ordinal)),
+            $"an error line naming {reason} and {lcm} in {path}", TimeSpan.FromSeconds(10));
+        // The error comes before the failure state it caused.
+        Assert.True(Array.FindIndex(lines, x => x.Contains("[VM][E]: ", StringComparison.Ordinal) && x.Contains(reason, StringComparison.Ordinal))
+            < Array.FindLastIndex(lines, x => x.EndsWith("New LCM state is " + lcm, StringComparison.Ordinal)), string.Join("\n", lines));
     }
 
     private void MarkOwned(string domain)

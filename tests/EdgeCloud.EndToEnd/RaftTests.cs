@@ -218,6 +218,15 @@ public sealed partial class RaftTests : IDisposable
             Assert.Contains("<SERVER_POOL><SERVER>", zone);
             Assert.Equal(3, Regex.Count(zone, "<SERVER>"));
             await Wait.ForAsync(async () => (await cluster.TemplatesAsync(follower)).ContainsKey(id), "the follower to apply its forwarded write");
+
+            // Every server writes the VM's log from the replicated changes (as each oned does).
+            var vm = await c.CallIntAsync("one.vm.allocate", "NAME=\"held\"\nCPU=0.1\nMEMORY=32", true);
+            foreach (var i in Enumerable.Range(0, 3))
+            {
+                var log = Path.Combine(cluster.DataDir(i), "vms", $"{vm}.log");
+                await Wait.ForAsync(() => Task.FromResult(File.Exists(log) && File.ReadAllText(log).Contains("[VM][I]: New state is HOLD", StringComparison.Ordinal)),
+                    $"server {i}'s log of VM {vm}");
+            }
         }
 
         // The other two servers gone: the last one cannot reach a majority. Reads still work; writes fail with REPLICATION.

@@ -97,7 +97,7 @@ public sealed class RaftCodecTests
     }
 
     [Fact]
-    public async Task Bus_PublishCommitted_OnlyMovesForward_AndNotifiesObservers()
+    public async Task Bus_PublishCommitted_OnlyMovesForward_AndNotifiesObservers_OfSnapshotsToo()
     {
         await using var bus = new CommandBus(StateSnapshot.Empty, new NullLog(), TimeProvider.System, NullLogger<CommandBus>.Instance);
         var seen = new List<long>();
@@ -108,10 +108,11 @@ public sealed class RaftCodecTests
         bus.PublishCommitted(v1, [Put(100, "a")]); // older: ignored
         Assert.Same(v2, bus.Current);
         Assert.Equal([2L], seen);
-        // A whole snapshot of the same version replaces (installing a snapshot).
+        // A whole snapshot of the same version replaces (installing a snapshot); observers are told (no change sets) to re-read it.
         var again = StateSnapshot.Load(v2.AllObjects(), v2.Sequences(), v2.Version);
         bus.PublishCommitted(again, []);
         Assert.Same(again, bus.Current);
+        Assert.Equal([2L, 2L], seen);
     }
 
     private sealed class NullLog : IChangeLog

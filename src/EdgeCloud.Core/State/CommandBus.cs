@@ -159,13 +159,14 @@ public sealed class CommandBus : IAsyncDisposable
     /// <summary>
     /// Publishes a state decided elsewhere: the change sets a replicated log committed (on a follower, or
     /// entries of an earlier leader), or a whole installed snapshot (<paramref name="changeSets"/> empty).
-    /// Observers are told of the change sets (without domain events: those stay where the command ran).
+    /// Observers are told of the change sets (without domain events: those stay where the command ran), or
+    /// of the whole snapshot (no change sets) so they can re-read what they remember.
     /// The published state only moves forward: an older state is ignored (a whole snapshot of the same version replaces).
     /// </summary>
     public void PublishCommitted(StateSnapshot snapshot, IReadOnlyList<ChangeSet> changeSets, bool notify = true)
     {
         if (!PublishIfNewer(snapshot, replace: changeSets.Count == 0)) return;
-        if (notify) Notify(changeSets as List<ChangeSet> ?? [.. changeSets], snapshot, []);
+        if (notify) Notify(changeSets as List<ChangeSet> ?? [.. changeSets], snapshot, [], wholeSnapshot: changeSets.Count == 0);
     }
 
     private bool PublishIfNewer(StateSnapshot snapshot, bool replace = false)
@@ -181,9 +182,9 @@ public sealed class CommandBus : IAsyncDisposable
     /// <summary>How long the writer waits for more commands before a durable write (0 turns group commit off).</summary>
     public TimeSpan LingerTime { get; init; } = TimeSpan.FromMicroseconds(100);
 
-    private void Notify(List<ChangeSet> changeSets, StateSnapshot snapshot, List<object> events)
+    private void Notify(List<ChangeSet> changeSets, StateSnapshot snapshot, List<object> events, bool wholeSnapshot = false)
     {
-        if (changeSets.Count == 0 && events.Count == 0) return;
+        if (changeSets.Count == 0 && events.Count == 0 && !wholeSnapshot) return;
         IStateObserver[] observers;
         lock (_observers) observers = [.. _observers];
         foreach (var o in observers)
@@ -230,7 +231,11 @@ public interface IChangeLog
     ValueTask WaitReadyAsync(CancellationToken cancellationToken) => ValueTask.CompletedTask;
 }
 
-/// <summary>Told after each committed batch, on the writer: keep it short (queue work elsewhere).</summary>
+/// <summary>
+/// Told after each committed batch, on the writer: keep it short (queue work elsewhere). Also told, with no
+/// change sets and no events, when a whole state was installed (a Raft snapshot, or the state a Raft server
+/// applied before its bus was attached): an observer that remembers objects re-reads them from the snapshot.
+/// </summary>
 public interface IStateObserver
 {
     void OnCommitted(IReadOnlyList<ChangeSet> changeSets, IReadOnlyList<object> events, StateSnapshot snapshot);
