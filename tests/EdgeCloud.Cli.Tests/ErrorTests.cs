@@ -10,7 +10,7 @@ public sealed class ErrorTests(CloudFixture cloud) : IClassFixture<CloudFixture>
     public static TheoryData<string, string> Groups => new()
     {
         { "vm", "virtual machine" }, { "host", "host" }, { "cluster", "cluster" }, { "datastore", "datastore" }, { "image", "image" },
-        { "template", "template" }, { "vnet", "virtual network" }, { "secgroup", "security group" }, { "user", "user" }, { "group", "group" },
+        { "template", "template" }, { "vnet", "virtual network" }, { "vntemplate", "virtual network template" }, { "secgroup", "security group" }, { "user", "user" }, { "group", "group" },
         { "vmgroup", "VM group" }, { "zone", "zone" }, { "market", "marketplace" }, { "marketapp", "marketplace app" },
     };
 
@@ -51,6 +51,7 @@ public sealed class ErrorTests(CloudFixture cloud) : IClassFixture<CloudFixture>
         new[] { "vm", "create", "FILE" },
         new[] { "vm", "update", "0", "FILE" },
         new[] { "vnet", "create", "FILE" },
+        new[] { "vntemplate", "create", "FILE" },
         new[] { "datastore", "create", "FILE" },
         new[] { "secgroup", "create", "FILE" },
         new[] { "vmgroup", "create", "FILE" },
