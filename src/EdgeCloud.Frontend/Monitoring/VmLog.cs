@@ -12,7 +12,7 @@ namespace EdgeCloud.Frontend.Monitoring;
 /// One log per VM, <c>DATA/vms/VMID.log</c>, as oned's <c>/var/log/one/VMID.log</c>: a line for the VM's creation,
 /// each new state and LCM state (OpenNebula's names), each host it is deployed on or migrated to, and each new
 /// USER_TEMPLATE/ERROR (level E), in oned's format:
-/// <code>Tue Nov 24 12:00:06 2026 [Z0][VM][E]: Error executing deploy: ...</code>
+/// <code>Tue Nov 24 12:00:06 2026 [Z0][VM][E]: Error executing Deploy: ...</code>
 /// The lines come from the committed change sets (so every server of a Raft cluster writes its own copy),
 /// compared with the last state seen of each VM; the files are appended by a background writer, never on the
 /// command bus's writer. At start-up and after a whole snapshot is installed the remembered states are seeded
@@ -127,8 +127,11 @@ public sealed partial class VmLog : IStateObserver, IAsyncDisposable
     private void Write(int vmId, string now, char level, string message) =>
         _lines.Writer.TryWrite((vmId, $"{now} [Z{Authorizer.ZoneId.ToString(CultureInfo.InvariantCulture)}][VM][{level}]: {message}"));
 
-    /// <summary>Local time, as oned writes it.</summary>
-    private string Timestamp() => _time.GetLocalNow().ToString("ddd MMM d HH:mm:ss yyyy", CultureInfo.InvariantCulture);
+    private string Timestamp() => Timestamp(_time.GetLocalNow());
+
+    /// <summary>A time as oned writes it (ctime: the day of the month padded with a space, "Tue Nov  3 09:05:01 2026").</summary>
+    public static string Timestamp(DateTimeOffset time) =>
+        string.Create(CultureInfo.InvariantCulture, $"{time:ddd MMM} {time.Day,2} {time:HH:mm:ss yyyy}");
 
     /// <summary>USER_TEMPLATE/ERROR without the time it starts with (the line has its own), on one line.</summary>
     internal static string ErrorText(string error)

@@ -11,7 +11,7 @@ namespace EdgeCloud.Api.Tests.Integration;
 /// </summary>
 public abstract partial class VmLogTests(FrontendFixture fixture) : ApiSuite(fixture)
 {
-    [GeneratedRegex(@"^[A-Z][a-z]{2} [A-Z][a-z]{2} \d{1,2} \d{2}:\d{2}:\d{2} \d{4} \[Z0\]\[VM\]\[[IE]\]: \S.*$")]
+    [GeneratedRegex(@"^[A-Z][a-z]{2} [A-Z][a-z]{2} [ \d]\d \d{2}:\d{2}:\d{2} \d{4} \[Z0\]\[VM\]\[[IE]\]: \S.*$")]
     private static partial Regex LineFormat();
 
     private static string LogPath(FrontendHandle fe, int vm) => Path.Combine(fe.DataDir, "vms", vm.ToString(CultureInfo.InvariantCulture) + ".log");
@@ -138,3 +138,14 @@ public sealed class VmLogTests_Sqlite(SqliteFrontend fixture) : VmLogTests(fixtu
 
 [RequiresPostgres]
 public sealed class VmLogTests_Postgres(PostgresFrontend fixture) : VmLogTests(fixture), IClassFixture<PostgresFrontend>;
+
+/// <summary>The VM log's time stamps, as oned's (ctime).</summary>
+public sealed class VmLogFormatTests
+{
+    [Fact]
+    public void Timestamp_AsCtimePrintsIt_DayPaddedWithASpace()
+    {
+        Assert.Equal("Tue Nov  3 09:05:01 2026", EdgeCloud.Frontend.Monitoring.VmLog.Timestamp(new DateTimeOffset(2026, 11, 3, 9, 5, 1, TimeSpan.Zero)));
+        Assert.Equal("Tue Nov 24 12:00:06 2026", EdgeCloud.Frontend.Monitoring.VmLog.Timestamp(new DateTimeOffset(2026, 11, 24, 12, 0, 6, TimeSpan.Zero)));
+    }
+}
