@@ -40,24 +40,62 @@ public sealed partial class Cloud
     /// one.vntemplate.instantiate: USE on the template; the network is the template merged with
     /// <paramref name="extra"/>, named <paramref name="name"/> (oned drops the template's NAME: no name is an
     /// allocate error), with TEMPLATE_NAME and TEMPLATE_ID, in the template's CLUSTER_IDS (those that exist)
-    /// or the default cluster. Returns the network's id.
+    /// or the default cluster. Address ranges with an external IPAM_MAD are registered with their IPAM first,
+    /// as one.vn.allocate does (the AR becomes the IPAM's answer; a refusal is an ALLOCATE fault, nothing is
+    /// created and ranges already registered are unregistered). Returns the network's id.
     /// </summary>
-    public Task<int> VNTemplateInstantiateAsync(Caller caller, int id, string name, string extra, CancellationToken ct = default)
+    public async Task<int> VNTemplateInstantiateAsync(Caller caller, int id, string name, string extra, CancellationToken ct = default)
     {
         var extraT = string.IsNullOrWhiteSpace(extra) ? new Template() : ParseTemplate(extra);
-        return bus.ExecuteAsync(tx =>
+        Template Merged(VNTemplate tpl)
         {
-            var tpl = Demand<VNTemplate>(tx, caller, ObjectType.VNTemplate, id, AuthOp.Use);
             var t = tpl.Template.Clone();
             t.Merge(extraT);
             t.Remove("NAME");
             t.Set("TEMPLATE_NAME", tpl.Name);
             t.Set("TEMPLATE_ID", tpl.Id);
             if (!string.IsNullOrEmpty(name)) t.Set("NAME", name);
+            return t;
+        }
+        int Create(StateTransaction tx, VNTemplate tpl, Template t)
+        {
             var clusters = (tpl.Template.Get("CLUSTER_IDS") ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
                 .Select(s => int.TryParse(s, out var v) ? v : -1).Where(c => c >= 0 && tx.Get<Cluster>(ObjectType.Cluster, c) is not null).Distinct().ToList();
             if (tpl.Template.Get("CLUSTER_IDS") is not { Length: > 0 }) clusters = [DefaultClusterId];
             return CreateVNet(tx, caller, PrepareVNet(t), clusters);
-        }, ct);
+        }
+
+        // Rights are checked before any IPAM is asked; without an external AR the command runs in one pass.
+        var scratch = new StateTransaction(bus.Current, time.GetUtcNow().ToUnixTimeSeconds());
+        var seen = Demand<VNTemplate>(scratch, caller, ObjectType.VNTemplate, id, AuthOp.Use);
+        var merged = Merged(seen);
+        var asked = ArsText(merged);
+        if (!merged.Vectors("AR").Any(a => IpamScope.ExternalMad(a) is not null))
+        {
+            return await bus.ExecuteAsync(tx =>
+            {
+                var tpl = Demand<VNTemplate>(tx, caller, ObjectType.VNTemplate, id, AuthOp.Use);
+                var t = Merged(tpl);
+                if (t.Vectors("AR").Any(a => IpamScope.ExternalMad(a) is not null)) throw ChangedFault(); // appeared meanwhile: not registered
+                return Create(tx, tpl, t);
+            }, ct).ConfigureAwait(false);
+        }
+        DemandCreate(scratch, caller, ObjectType.VNet);
+        var registered = await RegisterTemplateArsAsync(merged, msg => CloudException.Allocate(ObjectType.VNet, msg), ct).ConfigureAwait(false);
+        var ars = merged.Vectors("AR").ToList();
+        return await UnregisterOnFailureAsync(registered, () => bus.ExecuteAsync(tx =>
+        {
+            // The template as it is now, with the address ranges its IPAMs registered (they must be the ones asked for).
+            var tpl = Demand<VNTemplate>(tx, caller, ObjectType.VNTemplate, id, AuthOp.Use);
+            var t = Merged(tpl);
+            if (ArsText(t) != asked) throw ChangedFault();
+            t.Remove("AR");
+            foreach (var ar in ars) t.Add(ar.CloneVector());
+            return Create(tx, tpl, t);
+        }, ct)).ConfigureAwait(false);
+
+        static string ArsText(Template t) => new Template(t.Vectors("AR").Select(a => a.Clone())).ToText();
+        CloudException ChangedFault() => CloudException.Allocate(ObjectType.VNet,
+            $"The address ranges of virtual network template {id} changed while the network was being instantiated; try again.");
     }
 }

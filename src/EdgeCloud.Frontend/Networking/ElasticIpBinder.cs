@@ -19,6 +19,9 @@ namespace EdgeCloud.Frontend.Networking;
 /// the old host and an attach on the new one. The hook is how a cloud provider's API moves a public
 /// address to the host the VM runs on. Hooks run one at a time, in commit order; a failing hook is
 /// reported in the VM's USER_TEMPLATE/ERROR and leaves the lease as it is.
+/// The binder remembers each VM's bindings from the committed change sets. At start-up, and when a whole
+/// state snapshot is installed (Raft), it re-reads them from the state without calling hooks: the bindings
+/// that changed in between were committed, and their hooks called, by the leader of that time.
 /// </summary>
 public sealed class ElasticIpBinder(Func<Cloud> cloud, IElasticIpHooks hooks, ILogger<ElasticIpBinder> logger) : BackgroundService, IStateObserver
 {
@@ -28,9 +31,20 @@ public sealed class ElasticIpBinder(Func<Cloud> cloud, IElasticIpHooks hooks, IL
     private readonly Channel<(string Action, int VmId, Binding B)> _calls = Channel.CreateUnbounded<(string, int, Binding)>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Lock _lock = new();
     private bool _running; // only while this front-end runs the hooks (the leader)
+    private readonly TaskCompletionSource _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Completes once the binder has first seeded its memory and follows commits (ExecuteAsync runs on its own task).</summary>
+    internal Task Started => _started.Task;
 
     public void OnCommitted(IReadOnlyList<ChangeSet> changeSets, IReadOnlyList<object> events, StateSnapshot snapshot)
     {
+        if (changeSets.Count == 0 && events.Count == 0)
+        {
+            // A whole snapshot installed: what changed in between is not known VM by VM.
+            lock (_lock)
+                if (_running) Seed(snapshot);
+            return;
+        }
         var vms = changeSets.SelectMany(c => c.Changes).Where(c => c.Type == ObjectType.Vm).Select(c => c.Id).ToHashSet();
         if (vms.Count == 0) return;
         lock (_lock)
@@ -49,6 +63,14 @@ public sealed class ElasticIpBinder(Func<Cloud> cloud, IElasticIpHooks hooks, IL
         foreach (var b in want.Except(have)) _calls.Writer.TryWrite(("attach", vmId, b));
         if (want.Count == 0) _bound.Remove(vmId);
         else _bound[vmId] = want;
+    }
+
+    /// <summary>Remembers every VM's bindings in <paramref name="s"/> as attached, without calling hooks.</summary>
+    private void Seed(StateSnapshot s)
+    {
+        _bound.Clear();
+        foreach (var vm in s.All<Vm>(ObjectType.Vm))
+            if (Desired(s, vm) is { Count: > 0 } b) _bound[vm.Id] = b;
     }
 
     private static List<Binding> Desired(StateSnapshot s, Vm? vm)
@@ -75,11 +97,10 @@ public sealed class ElasticIpBinder(Func<Cloud> cloud, IElasticIpHooks hooks, IL
         // Leases bound before this front-end (or leader) started are taken as attached: hooks are not re-run for them.
         lock (_lock)
         {
-            var s = cloud().State;
-            foreach (var vm in s.All<Vm>(ObjectType.Vm))
-                if (Desired(s, vm) is { Count: > 0 } b) _bound[vm.Id] = b;
+            Seed(cloud().State);
             _running = true;
         }
+        _started.TrySetResult();
         try { await RunHooksAsync(stoppingToken).ConfigureAwait(false); }
         finally
         {
