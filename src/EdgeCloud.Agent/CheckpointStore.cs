@@ -1,4 +1,5 @@
 using EdgeCloud.Core;
+using EdgeCloud.Core.Drivers;
 using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text.Json;
@@ -26,7 +27,8 @@ public sealed record CheckpointChain(int ImageId, List<CheckpointDelta> Deltas, 
 /// restarts on after its own host failed. Peers reach it over the agents' mutual TLS
 /// (<see cref="AgentFileServer"/>):
 /// <c>PUT /checkpoints/VM/DISK/SEQ?image=ID&amp;gen=N&amp;reset=0|1</c>, <c>GET /checkpoints/VM</c> (the chains as JSON),
-/// <c>GET /checkpoints/VM/DISK/FILE</c>.
+/// <c>GET /checkpoints/VM/DISK/FILE</c>. The chains of a VM that ended go when the front-end says so
+/// (<see cref="ForgetAsync"/>, <see cref="ReconcileAsync"/>: agent commands, <see cref="CheckpointCommands"/>).
 /// </summary>
 public sealed class CheckpointStore(string dir, LocalDisks disks, ILogger logger)
 {
@@ -137,6 +139,60 @@ public sealed class CheckpointStore(string dir, LocalDisks disks, ILogger logger
         {
             held.Dispose();
         }
+    }
+
+    /// <summary>VMs with a directory here (their chains, whole or not).</summary>
+    public IReadOnlyList<int> StoredVms() =>
+        !Directory.Exists(dir) ? []
+            : Directory.EnumerateDirectories(dir)
+                .Select(d => int.TryParse(Path.GetFileName(d), NumberStyles.None, CultureInfo.InvariantCulture, out var vm) ? vm : -1)
+                .Where(vm => vm >= 0).Order().ToList();
+
+    /// <summary>
+    /// Drops every chain of the VM (DATA/checkpoints/VMID/): the VM has ended. Waits for a layer being stored to
+    /// finish. Idempotent: true when something was deleted, false when there was nothing.
+    /// </summary>
+    public async Task<bool> ForgetAsync(int vm, CancellationToken ct)
+    {
+        if (vm < 0) throw new ArgumentException($"Bad VM id {vm}.");
+        var held = await _locks.AcquireAsync(vm, ct).ConfigureAwait(false);
+        try
+        {
+            var vmDir = Path.Combine(dir, vm.ToString(CultureInfo.InvariantCulture));
+            if (!Directory.Exists(vmDir)) return false;
+            // Renamed first, so a crash halfway leaves no chain that looks whole: a later reconcile removes the rest.
+            var doomed = Path.Combine(dir, $".forget-{vm.ToString(CultureInfo.InvariantCulture)}-{Guid.NewGuid():N}");
+            Directory.Move(vmDir, doomed);
+            Directory.Delete(doomed, recursive: true);
+            logger.LogInformation("Checkpoints of VM {Vm} deleted: the VM has ended", vm);
+            return true;
+        }
+        finally
+        {
+            held.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// Drops the chains of every VM the front-end no longer has (not in <see cref="CheckpointReconcile.Live"/>, and
+    /// not made after the list was taken), and what an interrupted <see cref="ForgetAsync"/> left. Returns the VMs whose chains went.
+    /// </summary>
+    public async Task<IReadOnlyList<int>> ReconcileAsync(CheckpointReconcile keep, CancellationToken ct)
+    {
+        var live = keep.Live.ToHashSet();
+        var gone = new List<int>();
+        foreach (var vm in StoredVms())
+        {
+            if (vm > keep.LastId || live.Contains(vm)) continue;
+            if (await ForgetAsync(vm, ct).ConfigureAwait(false)) gone.Add(vm);
+        }
+        if (Directory.Exists(dir))
+            foreach (var d in Directory.EnumerateDirectories(dir, ".forget-*"))
+            {
+                try { Directory.Delete(d, recursive: true); }
+                catch (DirectoryNotFoundException) { } // a forget under way got there first
+            }
+        return gone;
     }
 
     /// <summary>

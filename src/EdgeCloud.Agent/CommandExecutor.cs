@@ -28,6 +28,9 @@ public sealed partial class CommandExecutor(LocalState state, IHypervisor hyperv
     /// <summary>Periodic checkpoints to the cluster's replica (kvm agents); null where the hypervisor has none.</summary>
     public VmCheckpointer? Checkpoints { get; set; }
 
+    /// <summary>This host's store of the cluster's checkpoints (when it is a replica host); null where none is kept.</summary>
+    public CheckpointStore? CheckpointStore { get; set; }
+
     /// <summary>Runs work for a VM under the same per-VM lock as its commands (checkpoints never overlap an action).</summary>
     public async Task<T> WithVmLockAsync<T>(int vmId, Func<Task<T>> work, CancellationToken ct)
     {
@@ -48,6 +51,8 @@ public sealed partial class CommandExecutor(LocalState state, IHypervisor hyperv
         // The same command twice at once (a resend while it runs): one execution, both get its result.
         // A backup cancel must not wait behind the backup it cancels: it runs outside the VM's queue.
         if (command.Op == nameof(DriverOp.BackupCancel)) return _running.GetOrAdd(command.CommandId, _ => RunAsync(command, ct, queued: false));
+        // The replica's stored checkpoints: not a VM of this host (the store has its own per-VM lock).
+        if (CheckpointCommands.Handles(command.Op)) return _running.GetOrAdd(command.CommandId, _ => RunAsync(command, ct, queued: false));
         return _running.GetOrAdd(command.CommandId, _ => RunAsync(command, ct));
     }
 
@@ -60,11 +65,14 @@ public sealed partial class CommandExecutor(LocalState state, IHypervisor hyperv
             var started = DateTimeOffset.UtcNow;
             try
             {
-                // Checkpoint layers go back into disk.N first: every action finds the VM's disks where they always are.
-                if (Checkpoints is not null) await Checkpoints.SettleAsync(command.VmId, ct).ConfigureAwait(false);
                 var data = "";
-                string deployId;
-                if (IsLiveMigrationStep(command.Op))
+                var deployId = "";
+                var stored = CheckpointCommands.Handles(command.Op);
+                // Checkpoint layers go back into disk.N first: every action finds the VM's disks where they always are.
+                if (!stored && Checkpoints is not null) await Checkpoints.SettleAsync(command.VmId, ct).ConfigureAwait(false);
+                if (stored)
+                    data = await StoredCheckpointsAsync(command, ct).ConfigureAwait(false);
+                else if (IsLiveMigrationStep(command.Op))
                     (deployId, data) = await LiveMigrationStepAsync(command, SpecOf(command), ct).ConfigureAwait(false);
                 else if (Enum.TryParse<DriverOp>(command.Op, out var diskOp) && AgentDiskActions.Handles(diskOp))
                 {
@@ -89,6 +97,26 @@ public sealed partial class CommandExecutor(LocalState state, IHypervisor hyperv
             held?.Dispose();
             _running.TryRemove(command.CommandId, out _);
         }
+    }
+
+    /// <summary>
+    /// The replica's checkpoints of VMs that ended (<see cref="CheckpointCommands"/>): the VM's chains, or those of every
+    /// VM not in the front-end's list. Data: the VMs whose chains went, as JSON. Without a store there is nothing to drop.
+    /// </summary>
+    private async Task<string> StoredCheckpointsAsync(Command command, CancellationToken ct)
+    {
+        IReadOnlyList<int> gone;
+        if (CheckpointStore is not { } store) gone = [];
+        else if (command.Op == CheckpointCommands.Forget)
+            gone = await store.ForgetAsync(command.VmId, ct).ConfigureAwait(false) ? [command.VmId] : [];
+        else
+        {
+            var keep = JsonSerializer.Deserialize<CheckpointReconcile>(command.Argument, LocalState.Json)
+                       ?? throw new ArgumentException("The reconcile carries no list of VMs.");
+            gone = await store.ReconcileAsync(keep, ct).ConfigureAwait(false);
+            if (gone.Count > 0) logger.LogInformation("Checkpoints of ended VMs {Vms} deleted (reconciled with the front-end)", string.Join(",", gone));
+        }
+        return JsonSerializer.Serialize(gone, LocalState.Json);
     }
 
     /// <summary>The spec with its paths made absolute on this host (the front-end sends them relative to DATA).</summary>

@@ -176,6 +176,9 @@ public sealed class FrontendServer : IAsyncDisposable
             services.AddGrpc();
             services.AddSingleton<SecurityGroupUpdater>();
             services.AddSingleton<IHostedService>(sp => LeaderOnlyService.Wrap(leadership, sp.GetRequiredService<SecurityGroupUpdater>(), loggerFactory));
+            // Replica hosts keep checkpoints only of VMs that still exist (docs/agent.md).
+            services.AddSingleton<CheckpointCollector>();
+            services.AddSingleton<IHostedService>(sp => LeaderOnlyService.Wrap(leadership, sp.GetRequiredService<CheckpointCollector>(), loggerFactory));
         }
         services.AddSingleton<Func<Cloud>>(cloudRef);
         services.AddSingleton<HostMonitor>();
@@ -235,6 +238,7 @@ public sealed class FrontendServer : IAsyncDisposable
         {
             hub.FirstReport = web.Services.GetRequiredService<HostMonitor>().ProbeSoon;
             bus.Subscribe(web.Services.GetRequiredService<SecurityGroupUpdater>());
+            bus.Subscribe(web.Services.GetRequiredService<CheckpointCollector>());
         }
         bus.Subscribe(web.Services.GetRequiredService<DummyStorageAndNetwork>());
         bus.Subscribe(web.Services.GetRequiredService<SchedulerService>());

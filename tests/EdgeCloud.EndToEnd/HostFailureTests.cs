@@ -17,6 +17,7 @@ namespace EdgeCloud.EndToEnd;
 /// CHECKPOINT=[INTERVAL] on host A writes a file to its disk; checkpoints reach the replica; host A dies
 /// (its agent SIGKILLed, its QEMU killed). The leader's recovery restarts the VM on host B from the last
 /// checkpoint: the guest finds its file. Every checkpoint moved only the blocks written since the one before.
+/// When the VM is terminated at the end, the replica drops its chains (those of a VM that still exists stay).
 /// </summary>
 [Collection("real guests")] // one TCG guest test at a time: 2 cores
 public sealed partial class HostFailureTests : IDisposable
@@ -50,7 +51,7 @@ public sealed partial class HostFailureTests : IDisposable
     }
 
     [HostFact(Needs)]
-    public async Task HostDies_ItsVmRestartsOnTheOtherHostFromTheLastCheckpoint_AndCheckpointsMovedOnlyChangedBlocks()
+    public async Task HostDies_ItsVmRestartsOnTheOtherHostFromTheLastCheckpoint_CheckpointsMovedOnlyChangedBlocks_AndItsEndDropsTheChains()
     {
         HostPrerequisites.Require(Needs);
         var guest = await TestGuestImage.GetAsync();
@@ -119,8 +120,17 @@ public sealed partial class HostFailureTests : IDisposable
             Assert.True(received < baseSize, $"all checkpoints ({received} bytes) moved less than one copy of the disk ({baseSize} bytes)");
             Assert.All(sent.Where(s => !s.Full), s => Assert.True(s.Bytes < baseSize / 8, $"a delta of {s.Bytes} bytes"));
 
+            // ---- the VM ends: the replica drops its chains; those of a VM that still exists (on hold) stay.
+            var held = await c.CallIntAsync("one.vm.allocate", "NAME=held\nCPU=0.1\nMEMORY=64", true);
+            var heldChain = Path.Combine(_dir, "replica", "checkpoints", held.ToString(CultureInfo.InvariantCulture), "0");
+            Directory.CreateDirectory(heldChain);
+            File.WriteAllText(Path.Combine(heldChain, "chain.json"), """{"imageId":0,"deltas":[{"seq":1,"file":"1.qcow2","bytes":0,"at":1}],"generation":1}""");
+            var chains = Path.Combine(_dir, "replica", "checkpoints", vmDir);
+            Assert.True(Directory.Exists(chains), "the replica holds the VM's chains");
             await c.CallIntAsync("one.vm.action", "terminate-hard", _vm);
             await WaitVmAsync(c, _vm, Done, -1, TimeSpan.FromSeconds(60), Logs);
+            await Wait.ForAsync(() => Task.FromResult(!Directory.Exists(chains)), "the replica drops the ended VM's checkpoints", TimeSpan.FromSeconds(30));
+            Assert.True(File.Exists(Path.Combine(heldChain, "chain.json")), "the chain of the VM on hold stays");
         }
         catch
         {

@@ -102,6 +102,26 @@ public static class LiveMigrationSteps
     public const string InSuffix = ".in", AdoptSuffix = ".adopt", AbortSuffix = ".abort";
 }
 
+/// <summary>
+/// Agent commands to the cluster's replica host about the VM checkpoints it stores (DATA/checkpoints/VMID/), sent
+/// by the front-end's checkpoint collector; both are idempotent. <see cref="Forget"/>: the command's VM has ended
+/// (DONE), its chains go (id <c>ckgc.vmN</c>). <see cref="Reconcile"/>: the argument is a
+/// <see cref="CheckpointReconcile"/> as JSON; the chains of every VM not in it go.
+/// </summary>
+public static class CheckpointCommands
+{
+    public const string Forget = "CheckpointsForget";
+    public const string Reconcile = "CheckpointsReconcile";
+
+    public static bool Handles(string op) => op is Forget or Reconcile;
+}
+
+/// <summary>
+/// The VMs whose checkpoints a replica keeps: every VM that is not DONE (<paramref name="Live"/>), and every VM with
+/// an id above <paramref name="LastId"/> (made after the list was taken: a stale or late reconcile never deletes them).
+/// </summary>
+public sealed record CheckpointReconcile(IReadOnlyList<int> Live, int LastId);
+
 /// <summary>Where a live-migrated VM goes: the new host's libvirt URI, its VM directory, and how the disks are copied
 /// (<c>Incremental</c>: every disk exists there, overlays on its own base; <c>All</c>: whole disks; <c>Shared</c>: none).</summary>
 public sealed record LiveMigrationTarget(string LibvirtUri, string VmDir, string Storage);

@@ -95,6 +95,9 @@ public sealed class AgentHub(Func<Cloud> cloud, AgentPki pki, MonitoringStore mo
     /// <summary>Called with a host id when its agent's first report after connecting arrives (the monitor probes it at once).</summary>
     public Action<int>? FirstReport { get; set; }
 
+    /// <summary>Raised with a host id when its agent's stream opens here (after the commands waiting for it were sent again).</summary>
+    public event Action<int>? AgentConnected;
+
     /// <summary>Hosts whose agent is connected now.</summary>
     public IReadOnlyCollection<int> ConnectedHosts => _sessions.Keys.ToList();
 
@@ -174,6 +177,7 @@ public sealed class AgentHub(Func<Cloud> cloud, AgentPki pki, MonitoringStore mo
             // Lost the leadership while this stream opened: the close above came before this session existed.
             if (!_leadership.IsLeader) session.Close();
             foreach (var p in _pending.Values.Where(p => p.HostId == hostId)) session.Send(new FrontendMessage { Command = p.Command });
+            AgentConnected?.Invoke(hostId);
             while (await requestStream.MoveNext(ct).ConfigureAwait(false))
             {
                 var message = requestStream.Current;

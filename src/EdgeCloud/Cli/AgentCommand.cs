@@ -122,7 +122,7 @@ public static class HostDrivers
     /// <summary>An agent wired up: executor (storage, network, hypervisor, migrations from peers) and the stream service.</summary>
     public static AgentService Service(AgentIdentity identity, LocalState state, IHypervisor hv, IHostNetwork? network, AgentOptions options, LocalDisks disks, AgentFileServer files, ILogger logger)
     {
-        var executor = new CommandExecutor(state, hv, network, disks, options, logger, new MigrationReceiver(disks));
+        var executor = new CommandExecutor(state, hv, network, disks, options, logger, new MigrationReceiver(disks)) { CheckpointStore = files.Checkpoints };
         // Periodic checkpoints of VMs' disks to the cluster's replica: kvm (libvirt external disk snapshots).
         if (hv is KvmHypervisor kvm) executor.Checkpoints = new VmCheckpointer(state, executor, new KvmDiskCheckpoints(kvm.Options), disks, logger);
         return new AgentService(identity, state, executor, new HostFactsReader(options.DataDir), options, logger)

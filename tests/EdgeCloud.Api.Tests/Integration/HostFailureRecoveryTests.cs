@@ -2,6 +2,7 @@ using System.Xml.Linq;
 using EdgeCloud.Core.Objects;
 using EdgeCloud.Core.State;
 using EdgeCloud.Frontend;
+using EdgeCloud.Frontend.Agents;
 using EdgeCloud.Frontend.HighAvailability;
 using EdgeCloud.Frontend.Monitoring;
 using EdgeCloud.Requests;
@@ -207,5 +208,35 @@ public sealed class HostFailureRecoveryTests : IAsyncLifetime
             IsLeader = leader;
             Changed?.Invoke(leader);
         }
+    }
+
+    [Fact]
+    public async Task CheckpointCollector_VmsOfAFailedHostAndEndedVms_KeepsTheFormerChainsOnly()
+    {
+        var cluster = await ClusterAsync();
+        var replica = await HostAsync("replica", cluster);
+        var a = await HostAsync("a", cluster);
+        var replicaName = (await _fe.Admin.InfoAsync("one.host.info", replica)).Str("NAME");
+        await _fe.Admin.CallAsync("one.cluster.update", cluster, $"REPLICA_HOST={replicaName}", 1);
+        var stays = await RunningVmAsync(a, "CHECKPOINT=[INTERVAL=5]");
+        var terminated = await RunningVmAsync(a, "CHECKPOINT=[INTERVAL=5]");
+        var deleted = await RunningVmAsync(a, "CHECKPOINT=[INTERVAL=5]");
+        await _fe.Admin.CallAsync("one.vm.action", "terminate-hard", terminated);
+        await _fe.Admin.CallAsync("one.vm.recover", deleted, 3); // recover --delete
+        foreach (var vm in new[] { terminated, deleted })
+            await Wait.ForAsync(async () => (await VmAsync(vm)).Int("STATE") == 6, $"VM {vm} DONE");
+        await FailAsync(a); // its host dies: the VM left on it is not DONE, its chain is what recovery needs
+
+        var state = _fe.Server.Cloud.State;
+        var keep = CheckpointCollector.KeepList(state);
+        Assert.Contains(stays, keep.Live);
+        Assert.DoesNotContain(terminated, keep.Live);
+        Assert.DoesNotContain(deleted, keep.Live);
+        Assert.True(keep.LastId >= deleted, $"last VM id {keep.LastId}");
+        // The replica of the cluster the ended VMs were last on, named by name or by id.
+        Assert.Equal(replica, CheckpointCollector.ReplicaHostOf(state, state.Get<Vm>(ObjectType.Vm, terminated)!));
+        Assert.Contains(replica, CheckpointCollector.ReplicaHosts(state));
+        await _fe.Admin.CallAsync("one.cluster.update", cluster, $"REPLICA_HOST={replica}", 1);
+        Assert.Equal(replica, CheckpointCollector.ReplicaHostOf(_fe.Server.Cloud.State, state.Get<Vm>(ObjectType.Vm, deleted)!));
     }
 }
