@@ -108,6 +108,11 @@ public sealed class CheckpointCollector(Func<Cloud> cloud, AgentHub hub, Fronten
         {
             // No longer leading: the next leader reconciles.
         }
+        catch (Exception ex)
+        {
+            // Sent without being awaited: nothing else would see this. The next reconcile tries again.
+            logger.LogWarning("Checkpoints on replica host {HostId}: {Op} failed: {Reason}", hostId, command.Op, ex.Message);
+        }
     }
 
     /// <summary>What a replica keeps: every VM that is not DONE, and any VM made after this state (id above the last).</summary>
