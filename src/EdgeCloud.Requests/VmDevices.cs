@@ -23,8 +23,7 @@ internal static class VmDevices
             if (taken.Contains(given)) throw refuse($"Target {given} of DISK {disk["DISK_ID"]} is already in use.");
             return;
         }
-        var cdrom = (disk["TYPE"] ?? "").Equals("CDROM", StringComparison.OrdinalIgnoreCase);
-        var prefix = (disk["DEV_PREFIX"] ?? (cdrom ? "hd" : "vd")).ToLowerInvariant();
+        var prefix = DevPrefix(disk);
         var max = prefix == "hd" ? 'd' : 'z';
         for (var c = 'a'; c <= max; c++)
         {
@@ -34,6 +33,11 @@ internal static class VmDevices
         }
         throw refuse($"No free target left for DISK {disk["DISK_ID"]} with DEV_PREFIX {prefix}.");
     }
+
+    public static bool IsCdrom(VectorAttribute disk) => (disk["TYPE"] ?? "").Equals("CDROM", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>The disk's device prefix (its bus): DEV_PREFIX, else hd for a CD-ROM and vd for any other disk.</summary>
+    public static string DevPrefix(VectorAttribute disk) => (disk["DEV_PREFIX"] ?? (IsCdrom(disk) ? "hd" : "vd")).ToLowerInvariant();
 
     public static int NextNicId(Template t) =>
         t.Vectors("NIC").Concat(t.Vectors("NIC_ALIAS")).Select(d => d.GetInt("NIC_ID") ?? -1).DefaultIfEmpty(-1).Max() + 1;

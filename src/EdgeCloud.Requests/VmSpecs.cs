@@ -26,6 +26,7 @@ public static partial class VmSpecs
         var cpuModel = t.Vector("CPU_MODEL");
         var raw = t.Vectors("RAW").FirstOrDefault(r => (r["TYPE"] ?? "kvm").Equals("kvm", StringComparison.OrdinalIgnoreCase));
         var nics = t.Vectors("NIC").Select(n => Nic(state, vm, n)).ToList();
+        var checkpointReplica = ReplicaEndpoint(state, vm, evenOnIt: true);
         return new VmSpec
         {
             VmId = vm.Id,
@@ -55,11 +56,11 @@ public static partial class VmSpecs
             GraphicsListen = graphics?["LISTEN"] ?? "127.0.0.1",
             Context = Context(state, vm, nics),
             RawData = raw?["DATA"] ?? "",
-            ImageReplica = ReplicaOf(state, vm),
+            ImageReplica = ReplicaEndpoint(state, vm, evenOnIt: false),
             CheckpointInterval = CheckpointInterval(state, vm),
-            CheckpointReplica = ReplicaEndpoint(state, vm),
+            CheckpointReplica = checkpointReplica,
             CheckpointGeneration = vm.LastHistory?.Seq ?? 0,
-            CheckpointRestoreFrom = VmCheckpoints.RestoresNow(vm) ? ReplicaEndpoint(state, vm) : "",
+            CheckpointRestoreFrom = VmCheckpoints.RestoresNow(vm) ? checkpointReplica : "",
         };
     }
 
@@ -75,30 +76,31 @@ public static partial class VmSpecs
         return double.TryParse(own, NumberStyles.Float, CultureInfo.InvariantCulture, out var s) && s > 0 ? s : 0;
     }
 
-    /// <summary>The AGENT_ENDPOINT of the REPLICA_HOST of the VM's host's cluster (also when the VM runs on it); empty when none.</summary>
-    private static string ReplicaEndpoint(StateSnapshot state, Vm vm)
+    /// <summary>The cluster's replica host: its REPLICA_HOST, a host name or id; null when it has none or it names no host.</summary>
+    public static Host? ReplicaHost(StateSnapshot state, Cluster cluster)
     {
-        if (state.Get<Host>(ObjectType.Host, vm.HostId) is not { } host) return "";
-        if (state.Get<Cluster>(ObjectType.Cluster, host.ClusterId)?.Template.Get("REPLICA_HOST") is not { Length: > 0 } replica) return "";
-        var r = int.TryParse(replica, NumberStyles.Integer, CultureInfo.InvariantCulture, out var rid)
-            ? state.Get<Host>(ObjectType.Host, rid)
+        if (cluster.Template.Get("REPLICA_HOST") is not { Length: > 0 } replica) return null;
+        return int.TryParse(replica, NumberStyles.Integer, CultureInfo.InvariantCulture, out var id)
+            ? state.Get<Host>(ObjectType.Host, id)
             : state.All<Host>(ObjectType.Host).FirstOrDefault(h => h.Name == replica);
-        return r?.Template.Get("AGENT_ENDPOINT") ?? "";
     }
 
-    /// <summary>The AGENT_ENDPOINT of the REPLICA_HOST (name or id) of the VM's host's cluster, unless the VM runs on it.</summary>
-    private static string ReplicaOf(StateSnapshot state, Vm vm)
+    /// <summary>
+    /// The AGENT_ENDPOINT of the replica host of the VM's host's cluster; empty when none, and, unless
+    /// <paramref name="evenOnIt"/>, when the VM runs on the replica itself.
+    /// </summary>
+    private static string ReplicaEndpoint(StateSnapshot state, Vm vm, bool evenOnIt)
     {
         if (state.Get<Host>(ObjectType.Host, vm.HostId) is not { } host) return "";
-        if (state.Get<Cluster>(ObjectType.Cluster, host.ClusterId)?.Template.Get("REPLICA_HOST") is not { Length: > 0 } replica) return "";
-        var r = int.TryParse(replica, NumberStyles.Integer, CultureInfo.InvariantCulture, out var rid)
-            ? state.Get<Host>(ObjectType.Host, rid)
-            : state.All<Host>(ObjectType.Host).FirstOrDefault(h => h.Name == replica);
-        if (r is null || r.Id == host.Id) return "";
+        if (state.Get<Cluster>(ObjectType.Cluster, host.ClusterId) is not { } cluster || ReplicaHost(state, cluster) is not { } r) return "";
+        if (!evenOnIt && r.Id == host.Id) return "";
         return r.Template.Get("AGENT_ENDPOINT") ?? "";
     }
 
-    /// <summary>Disks in DISK_ID order, each with a target device as OpenNebula assigns them (per bus prefix, in order).</summary>
+    /// <summary>
+    /// Disks in DISK_ID order, each on its TARGET (given at allocate and attach, <c>VmDevices.AssignDiskTarget</c>); a disk of a VM
+    /// made before targets were stored gets the letter after the last one taken on its bus.
+    /// </summary>
     private static List<DiskSpec> Disks(Template t)
     {
         var next = new Dictionary<string, char>(StringComparer.Ordinal);
@@ -106,8 +108,8 @@ public static partial class VmSpecs
         foreach (var d in t.Vectors("DISK").OrderBy(d => d.GetInt("DISK_ID") ?? 0))
         {
             var id = d.GetInt("DISK_ID") ?? disks.Count;
-            var cdrom = (d["TYPE"] ?? "").Equals("CDROM", StringComparison.OrdinalIgnoreCase);
-            var prefix = (d["DEV_PREFIX"] ?? (cdrom ? "hd" : "vd")).ToLowerInvariant();
+            var cdrom = VmDevices.IsCdrom(d);
+            var prefix = VmDevices.DevPrefix(d);
             string target;
             if (d["TARGET"] is { Length: > 0 } given) target = given;
             else

@@ -125,19 +125,10 @@ public sealed class CheckpointCollector(Func<Cloud> cloud, AgentHub hub, Fronten
         if (vm.LastHistory is not { } last) return null;
         var cluster = state.Get<Cluster>(ObjectType.Cluster, last.Cid)
                       ?? (state.Get<Host>(ObjectType.Host, last.Hid) is { } h ? state.Get<Cluster>(ObjectType.Cluster, h.ClusterId) : null);
-        return cluster is null ? null : Resolve(state, cluster);
+        return cluster is null ? null : VmSpecs.ReplicaHost(state, cluster)?.Id;
     }
 
     /// <summary>Every host that is some cluster's replica host.</summary>
     public static IReadOnlySet<int> ReplicaHosts(StateSnapshot state) =>
-        state.All<Cluster>(ObjectType.Cluster).Select(c => Resolve(state, c)).OfType<int>().ToHashSet();
-
-    private static int? Resolve(StateSnapshot state, Cluster cluster)
-    {
-        if (cluster.Template.Get("REPLICA_HOST") is not { Length: > 0 } replica) return null;
-        var host = int.TryParse(replica, NumberStyles.Integer, CultureInfo.InvariantCulture, out var id)
-            ? state.Get<Host>(ObjectType.Host, id)
-            : state.All<Host>(ObjectType.Host).FirstOrDefault(h => h.Name == replica);
-        return host?.Id;
-    }
+        state.All<Cluster>(ObjectType.Cluster).Select(c => VmSpecs.ReplicaHost(state, c)?.Id).OfType<int>().ToHashSet();
 }
