@@ -25,30 +25,19 @@ public sealed class DiskBackupTests : IDisposable
     private const int Active = 3, Running = 3, Done = 6, Ready = 1;
 
     private readonly ITestOutputHelper _out;
-    private readonly string _dir;
-    private readonly List<string> _domains = [];
+    private readonly GuestWorkDir _work = new("ec-bak-");
 
-    public DiskBackupTests(ITestOutputHelper output)
-    {
-        _out = output;
-        _dir = Path.Combine(Path.GetTempPath(), "ec-bak-" + Guid.NewGuid().ToString("N")[..8]);
-        Directory.CreateDirectory(_dir);
-        File.SetUnixFileMode(_dir, (UnixFileMode)0b111_101_101); // QEMU (libvirt's user) walks into the agent's VM directories
-    }
+    public DiskBackupTests(ITestOutputHelper output) => _out = output;
 
-    public void Dispose()
-    {
-        foreach (var d in _domains) { RunAll("virsh", "-c", "qemu:///system", "destroy", d); RunAll("virsh", "-c", "qemu:///system", "undefine", "--checkpoints-metadata", d); }
-        try { Directory.Delete(_dir, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
-    }
+    public void Dispose() => _work.Dispose();
 
     [HostFact(Needs)]
     public async Task LiveDiskSnapshot_FullAndIncrementalBackup_RestoreBoots()
     {
         HostPrerequisites.Require(Needs);
         var guest = await TestGuestImage.GetAsync();
-        var agentDir = Path.Combine(_dir, "agent");
-        var fe = await FrontendProcess.StartAsync(Path.Combine(_dir, "fe"), FrontendProcess.FreePort(), "--agent-port", FrontendProcess.FreePort().ToString(CultureInfo.InvariantCulture));
+        var agentDir = Path.Combine(_work.Path, "agent");
+        var fe = await FrontendProcess.StartAsync(Path.Combine(_work.Path, "fe"), FrontendProcess.FreePort(), "--agent-port", FrontendProcess.FreePort().ToString(CultureInfo.InvariantCulture));
         AgentProcess? agent = null;
         try
         {
@@ -64,7 +53,7 @@ public sealed class DiskBackupTests : IDisposable
             var image = await c.CallIntAsync("one.image.allocate", $"NAME=tg\nPATH=\"{guest.Disk}\"\nTYPE=OS", images, false);
             await ImageReadyAsync(c, image);
             var vmId = await c.CallIntAsync("one.vm.allocate", $"NAME=backed\nCPU=0.5\nMEMORY=128\nDISK=[IMAGE_ID={image}]\nBACKUP_CONFIG=[MODE=INCREMENT]", false);
-            _domains.Add($"one-{vmId}");
+            _work.Own($"one-{vmId}");
             await WaitVmAsync(c, vmId, Active, Running, TimeSpan.FromSeconds(120), Logs);
             var vmDir = Path.Combine(agentDir, "datastores", "0", vmId.ToString(CultureInfo.InvariantCulture));
             var disk = Path.Combine(vmDir, "disk.0");
@@ -121,7 +110,7 @@ public sealed class DiskBackupTests : IDisposable
 
             // ---- a VM of the restored template boots
             var restoredVm = await c.CallIntAsync("one.template.instantiate", ids["TEMPLATE_ID"], "from-backup", false, "", false);
-            _domains.Add($"one-{restoredVm}");
+            _work.Own($"one-{restoredVm}");
             await WaitVmAsync(c, restoredVm, Active, Running, TimeSpan.FromSeconds(120), Logs);
             await ForConsoleAsync(Path.Combine(agentDir, "datastores", "0", restoredVm.ToString(CultureInfo.InvariantCulture), "console.log"), TestGuestImage.BootMarker);
 

@@ -34,38 +34,29 @@ public sealed partial class HostFailureTests : IDisposable
         """;
 
     private readonly ITestOutputHelper _out;
-    private readonly string _dir = Path.Combine(Path.GetTempPath(), "ec-hafail-" + Guid.NewGuid().ToString("N")[..8]);
+    private readonly GuestWorkDir _work = new("ec-hafail-");
     private int _vm = -1;
 
-    public HostFailureTests(ITestOutputHelper output)
-    {
-        _out = output;
-        Directory.CreateDirectory(_dir);
-        File.SetUnixFileMode(_dir, (UnixFileMode)0b111_101_101); // QEMU (libvirt's user) walks into the agents' VM directories
-    }
+    public HostFailureTests(ITestOutputHelper output) => _out = output;
 
-    public void Dispose()
-    {
-        if (_vm >= 0) { Virsh("destroy", $"one-{_vm}"); Virsh("undefine", $"one-{_vm}"); }
-        try { Directory.Delete(_dir, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
-    }
+    public void Dispose() => _work.Dispose();
 
     [HostFact(Needs)]
     public async Task HostDies_ItsVmRestartsOnTheOtherHostFromTheLastCheckpoint_CheckpointsMovedOnlyChangedBlocks_AndItsEndDropsTheChains()
     {
         HostPrerequisites.Require(Needs);
         var guest = await TestGuestImage.GetAsync();
-        var config = Path.Combine(_dir, "fe.yaml");
+        var config = Path.Combine(_work.Path, "fe.yaml");
         await File.WriteAllTextAsync(config, "monitor-interval: 1\nscheduler-interval: 1\nhost-error-grace: 3\n");
-        await using var fe = await FrontendProcess.StartAsync(Path.Combine(_dir, "fe"), FrontendProcess.FreePort(), "--config", config);
+        await using var fe = await FrontendProcess.StartAsync(Path.Combine(_work.Path, "fe"), FrontendProcess.FreePort(), "--config", config);
         using var c = fe.Client();
         await c.CallIntAsync("one.cluster.update", 0, "REPLICA_HOST=replica", 1);
         var (replica, tokenR) = await AddHostAsync(c, "replica");
         var (hostA, tokenA) = await AddHostAsync(c, "host-a");
         var (hostB, tokenB) = await AddHostAsync(c, "host-b");
-        await using var r = AgentProcess.Start(Path.Combine(_dir, "replica"), fe.AgentUrl, tokenR, "dummy");
-        var a = AgentProcess.Start(Path.Combine(_dir, "agent-a"), fe.AgentUrl, tokenA, "kvm");
-        await using var b = AgentProcess.Start(Path.Combine(_dir, "agent-b"), fe.AgentUrl, tokenB, "kvm");
+        await using var r = AgentProcess.Start(Path.Combine(_work.Path, "replica"), fe.AgentUrl, tokenR, "dummy");
+        var a = AgentProcess.Start(Path.Combine(_work.Path, "agent-a"), fe.AgentUrl, tokenA, "kvm");
+        await using var b = AgentProcess.Start(Path.Combine(_work.Path, "agent-b"), fe.AgentUrl, tokenB, "kvm");
         string Logs() => $"A:\n{a.Output}\nB:\n{b.Output}\nreplica:\n{r.Output}\nfront-end:\n{fe.Output}";
         try
         {
@@ -79,9 +70,10 @@ public sealed partial class HostFailureTests : IDisposable
             var script = Convert.ToBase64String(Encoding.UTF8.GetBytes(StartScript.ReplaceLineEndings("\n")));
             _vm = await c.CallIntAsync("one.vm.allocate",
                 $"NAME=ha\nCPU=0.5\nMEMORY=128\nDISK=[IMAGE_ID={image}]\nSCHED_REQUIREMENTS=\"ID={hostA}\"\nCHECKPOINT=[INTERVAL=4]\nCONTEXT=[START_SCRIPT_BASE64=\"{script}\"]", false);
+            _work.Own($"one-{_vm}");
             var vmDir = _vm.ToString(CultureInfo.InvariantCulture);
             await WaitVmAsync(c, _vm, Active, Running, TimeSpan.FromSeconds(120), Logs);
-            await ForConsoleAsync(Path.Combine(_dir, "agent-a", "datastores", "0", vmDir, "console.log"), "CKPT-FILE-WRITTEN", seconds: 150);
+            await ForConsoleAsync(Path.Combine(_work.Path, "agent-a", "datastores", "0", vmDir, "console.log"), "CKPT-FILE-WRITTEN", seconds: 150);
 
             // Two checkpoints begun after the file was written (the first may have been under way already).
             var seq0 = CheckpointSeq(await VmAsync(c, _vm));
@@ -102,7 +94,7 @@ public sealed partial class HostFailureTests : IDisposable
                 return (int)x.Element("STATE")! == Active && (int)x.Element("LCM_STATE")! == Running
                        && (int)x.Element("HISTORY_RECORDS")!.Elements("HISTORY").Last().Element("HID")! == hostB;
             }, "the VM RUNNING on host B", TimeSpan.FromSeconds(180));
-            await ForConsoleAsync(Path.Combine(_dir, "agent-b", "datastores", "0", vmDir, "console.log"), "CKPT-FILE-FOUND written-before-checkpoint", seconds: 150);
+            await ForConsoleAsync(Path.Combine(_work.Path, "agent-b", "datastores", "0", vmDir, "console.log"), "CKPT-FILE-FOUND written-before-checkpoint", seconds: 150);
             var vm = await VmAsync(c, _vm);
             Assert.Contains("from checkpoint", vm.Element("USER_TEMPLATE")!.Element("HOST_FAILURE_RECOVERY")!.Value, StringComparison.Ordinal);
             Assert.Equal(14, (int)vm.Element("HISTORY_RECORDS")!.Elements("HISTORY").Single(h => (int)h.Element("HID")! == hostA).Element("ACTION")!); // delete-recreate
@@ -122,10 +114,10 @@ public sealed partial class HostFailureTests : IDisposable
 
             // ---- the VM ends: the replica drops its chains; those of a VM that still exists (on hold) stay.
             var held = await c.CallIntAsync("one.vm.allocate", "NAME=held\nCPU=0.1\nMEMORY=64", true);
-            var heldChain = Path.Combine(_dir, "replica", "checkpoints", held.ToString(CultureInfo.InvariantCulture), "0");
+            var heldChain = Path.Combine(_work.Path, "replica", "checkpoints", held.ToString(CultureInfo.InvariantCulture), "0");
             Directory.CreateDirectory(heldChain);
             File.WriteAllText(Path.Combine(heldChain, "chain.json"), """{"imageId":0,"deltas":[{"seq":1,"file":"1.qcow2","bytes":0,"at":1}],"generation":1}""");
-            var chains = Path.Combine(_dir, "replica", "checkpoints", vmDir);
+            var chains = Path.Combine(_work.Path, "replica", "checkpoints", vmDir);
             Assert.True(Directory.Exists(chains), "the replica holds the VM's chains");
             await c.CallIntAsync("one.vm.action", "terminate-hard", _vm);
             await WaitVmAsync(c, _vm, Done, -1, TimeSpan.FromSeconds(60), Logs);

@@ -53,3 +53,43 @@ internal static class HostTools
         return (stdout, stderr.Result);
     }
 }
+
+/// <summary>
+/// The working directory of a test with real guests, which QEMU (running as libvirt's user) can walk into, and
+/// the libvirt domains the test made and has not seen go: when the test ends (a failed run, above all) those
+/// domains are destroyed and undefined, with their snapshot and checkpoint metadata, and the directory removed.
+/// </summary>
+internal sealed class GuestWorkDir : IDisposable
+{
+    private readonly List<string> _domains = [];
+
+    public GuestWorkDir(string prefix)
+    {
+        Path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), prefix + Guid.NewGuid().ToString("N")[..8]);
+        Directory.CreateDirectory(Path);
+        File.SetUnixFileMode(Path, (UnixFileMode)0b111_101_101);
+    }
+
+    public string Path { get; }
+
+    /// <summary>A domain the test made: destroyed when the test ends unless <see cref="Gone"/> says otherwise.</summary>
+    public void Own(string domain) { lock (_domains) if (!_domains.Contains(domain)) _domains.Add(domain); }
+
+    /// <summary>A domain the test saw end (terminated through the API): nothing to clean up.</summary>
+    public void Gone(string domain) { lock (_domains) _domains.Remove(domain); }
+
+    /// <summary>Every domain so far ended.</summary>
+    public void AllGone() { lock (_domains) _domains.Clear(); }
+
+    public void Dispose()
+    {
+        string[] domains;
+        lock (_domains) domains = [.. _domains];
+        foreach (var d in domains)
+        {
+            HostTools.Virsh("destroy", d);
+            HostTools.Virsh("undefine", "--snapshots-metadata", "--checkpoints-metadata", d);
+        }
+        try { Directory.Delete(Path, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+    }
+}

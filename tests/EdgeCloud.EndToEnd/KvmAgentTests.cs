@@ -22,23 +22,15 @@ public sealed class KvmAgentTests : IDisposable
     private const int Active = 3, Running = 3, Suspended = 5, Poweroff = 8, Done = 6, BootFailure = 36, PrologFailure = 39;
 
     private readonly ITestOutputHelper _out;
-    private readonly string _dir;
+    private readonly GuestWorkDir _work = new("ec-kvm-");
     private readonly string _bridge = "eckb" + Guid.NewGuid().ToString("N")[..6];
 
-    public KvmAgentTests(ITestOutputHelper output)
-    {
-        _out = output;
-        _dir = Path.Combine(Path.GetTempPath(), "ec-kvm-" + Guid.NewGuid().ToString("N")[..8]);
-        Directory.CreateDirectory(_dir);
-        File.SetUnixFileMode(_dir, (UnixFileMode)0b111_101_101); // QEMU (libvirt's user) walks into the agent's VM directories
-    }
+    public KvmAgentTests(ITestOutputHelper output) => _out = output;
 
     public void Dispose()
     {
-        foreach (var d in Virsh("list", "--all", "--name").Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
-            if (File.Exists(Path.Combine(_dir, "owned", d))) { Virsh("destroy", d); Virsh("undefine", d); }
         Run("ip", "link", "del", _bridge);
-        try { Directory.Delete(_dir, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+        _work.Dispose();
     }
 
     [HostFact(Needs)]
@@ -46,8 +38,8 @@ public sealed class KvmAgentTests : IDisposable
     {
         HostPrerequisites.Require(Needs);
         var guest = await TestGuestImage.GetAsync();
-        var feDir = Path.Combine(_dir, "fe");
-        var agentDir = Path.Combine(_dir, "agent");
+        var feDir = Path.Combine(_work.Path, "fe");
+        var agentDir = Path.Combine(_work.Path, "agent");
         var port = FrontendProcess.FreePort();
         var agentPort = FrontendProcess.FreePort().ToString(CultureInfo.InvariantCulture);
         var fe = await FrontendProcess.StartAsync(feDir, port, "--agent-port", agentPort);
@@ -75,7 +67,7 @@ public sealed class KvmAgentTests : IDisposable
             var sw = Stopwatch.StartNew();
             var vmId = await c.CallIntAsync("one.vm.allocate", template, false);
             var console = Path.Combine(agentDir, "datastores", "0", vmId.ToString(CultureInfo.InvariantCulture), "console.log");
-            MarkOwned($"one-{vmId}");
+            _work.Own($"one-{vmId}");
             await WaitVmAsync(c, vmId, Active, Running, TimeSpan.FromSeconds(120), () => a.Output);
             await ForConsoleAsync(console, TestGuestImage.BootMarker, 1);
             _out.WriteLine($"instantiate → {TestGuestImage.BootMarker}: {sw.Elapsed.TotalSeconds:0.0} s");
@@ -137,7 +129,7 @@ public sealed class KvmAgentTests : IDisposable
 
             // ---- a broken VM next to it (its kernel does not exist): BOOT_FAILURE with the reason; the host and the first VM are unaffected
             var bad = await c.CallIntAsync("one.vm.allocate", "NAME=bad\nCPU=0.5\nMEMORY=64\nOS=[KERNEL=\"/nonexistent/vmlinuz\"]", false);
-            MarkOwned($"one-{bad}");
+            _work.Own($"one-{bad}");
             var badVm = await WaitVmAsync(c, bad, Active, BootFailure, TimeSpan.FromSeconds(120), () => a.Output);
             Assert.Contains("vmlinuz", badVm.Element("USER_TEMPLATE")!.Element("ERROR")!.Value, StringComparison.Ordinal);
             await ForVmLogAsync(feDir, bad, "vmlinuz", "BOOT_FAILURE");
@@ -149,7 +141,7 @@ public sealed class KvmAgentTests : IDisposable
             //      BOOT_FAILURE with libvirt's words, no domain left behind
             var refused = await c.CallIntAsync("one.vm.allocate", "NAME=refused\nCPU=0.5\nMEMORY=64\nOS=[KERNEL=\"" + guest.Kernel + "\"]\n" +
                 "RAW=[TYPE=kvm,DATA=\"<devices><interface type='bridge'><source bridge='ecnobridge0'/></interface></devices>\"]", false);
-            MarkOwned($"one-{refused}");
+            _work.Own($"one-{refused}");
             var refusedVm = await WaitVmAsync(c, refused, Active, BootFailure, TimeSpan.FromSeconds(120), () => a.Output);
             Assert.Contains("ecnobridge0", refusedVm.Element("USER_TEMPLATE")!.Element("ERROR")!.Value, StringComparison.Ordinal);
             await ForVmLogAsync(feDir, refused, "ecnobridge0", "BOOT_FAILURE");
@@ -169,7 +161,7 @@ public sealed class KvmAgentTests : IDisposable
                 f.Write(Enumerable.Repeat((byte)0x5a, 64 * 1024).ToArray());
             Assert.Equal(size, new FileInfo(imageFile).Length);
             var corrupt = await c.CallIntAsync("one.vm.allocate", $"NAME=corrupt\nCPU=0.5\nMEMORY=64\nDISK=[IMAGE_ID={imageId}]", false);
-            MarkOwned($"one-{corrupt}");
+            _work.Own($"one-{corrupt}");
             var corruptVm = await Wait.ForAsync(() => VmAsync(c, corrupt),
                 v => (int)v.Element("LCM_STATE")! is PrologFailure or BootFailure or Running, "the VM of the corrupt image failed", TimeSpan.FromSeconds(120));
             var corruptLcm = (int)corruptVm.Element("LCM_STATE")!;
@@ -245,12 +237,12 @@ public sealed class KvmAgentTests : IDisposable
     {
         HostPrerequisites.Require(Needs);
         var guest = await TestGuestImage.GetAsync();
-        await using var fe = await FrontendProcess.StartAsync(Path.Combine(_dir, "fe"), FrontendProcess.FreePort());
+        await using var fe = await FrontendProcess.StartAsync(Path.Combine(_work.Path, "fe"), FrontendProcess.FreePort());
         using var c = fe.Client();
         var (hostA, tokenA) = await AddHostAsync(c, "host-a");
         var (hostB, tokenB) = await AddHostAsync(c, "host-b");
-        await using var a = AgentProcess.Start(Path.Combine(_dir, "agent-a"), fe.AgentUrl, tokenA, "kvm");
-        await using var b = AgentProcess.Start(Path.Combine(_dir, "agent-b"), fe.AgentUrl, tokenB, "kvm");
+        await using var a = AgentProcess.Start(Path.Combine(_work.Path, "agent-a"), fe.AgentUrl, tokenA, "kvm");
+        await using var b = AgentProcess.Start(Path.Combine(_work.Path, "agent-b"), fe.AgentUrl, tokenB, "kvm");
         string Logs() => "A:\n" + a.Output + "\nB:\n" + b.Output;
         await WaitHostMonitoredAsync(c, hostA, TimeSpan.FromSeconds(60), Logs);
         await WaitHostMonitoredAsync(c, hostB, TimeSpan.FromSeconds(60), Logs);
@@ -260,27 +252,27 @@ public sealed class KvmAgentTests : IDisposable
         var image = await c.CallIntAsync("one.image.allocate", $"NAME=tg\nPATH=\"{guest.Disk}\"\nTYPE=OS", ds, false);
         await Wait.ForAsync(async () => (int)XElement.Parse(await c.CallStringAsync("one.image.info", image)).Element("STATE")! == 1, "image READY", TimeSpan.FromSeconds(60));
         var vmId = await c.CallIntAsync("one.vm.allocate", $"NAME=mover\nCPU=0.5\nMEMORY=128\nDISK=[IMAGE_ID={image}]\nSCHED_REQUIREMENTS=\"ID={hostA}\"", false);
-        MarkOwned($"one-{vmId}");
+        _work.Own($"one-{vmId}");
         await WaitVmAsync(c, vmId, Active, Running, TimeSpan.FromSeconds(120), Logs);
-        var dirA = Path.Combine(_dir, "agent-a", "datastores", "0", vmId.ToString(CultureInfo.InvariantCulture));
+        var dirA = Path.Combine(_work.Path, "agent-a", "datastores", "0", vmId.ToString(CultureInfo.InvariantCulture));
         await ForConsoleAsync(Path.Combine(dirA, "console.log"), TestGuestImage.BootMarker, 1);
 
         // Cold migration: saved on A, disks and memory pulled by B from A's agent, restored on B.
         await c.CallIntAsync("one.vm.migrate", vmId, hostB, false, false, -1, 0);
         var vm = await WaitVmAsync(c, vmId, Active, Running, TimeSpan.FromSeconds(180), Logs);
         Assert.Equal(hostB, (int)vm.Element("HISTORY_RECORDS")!.Elements("HISTORY").Last().Element("HID")!);
-        var dirB = Path.Combine(_dir, "agent-b", "datastores", "0", vmId.ToString(CultureInfo.InvariantCulture));
+        var dirB = Path.Combine(_work.Path, "agent-b", "datastores", "0", vmId.ToString(CultureInfo.InvariantCulture));
         Assert.Contains(Path.Combine(dirB, "disk.0"), Virsh("domblklist", $"one-{vmId}"), StringComparison.Ordinal);
         // The overlay now rests on B's own cached copy of the image.
-        Assert.Contains(Path.Combine(_dir, "agent-b", "cache"), Run("qemu-img", "info", "-U", Path.Combine(dirB, "disk.0")), StringComparison.Ordinal);
+        Assert.Contains(Path.Combine(_work.Path, "agent-b", "cache"), Run("qemu-img", "info", "-U", Path.Combine(dirB, "disk.0")), StringComparison.Ordinal);
         // Restored from memory, not booted again: no boot marker on B's console.
         Assert.True(Directory.Exists($"/proc/{QemuPid(vmId)}"));
         Assert.DoesNotContain(TestGuestImage.BootMarker, File.Exists(Path.Combine(dirB, "console.log")) ? File.ReadAllText(Path.Combine(dirB, "console.log")) : "", StringComparison.Ordinal);
         // Host A forgot the VM: its files and its local state are gone.
         await Wait.ForAsync(() => Task.FromResult(!Directory.Exists(dirA)), "host A removes the VM's directory", TimeSpan.FromSeconds(30));
-        Assert.False(File.Exists(Path.Combine(_dir, "agent-a", "vms", $"{vmId}.json")));
+        Assert.False(File.Exists(Path.Combine(_work.Path, "agent-a", "vms", $"{vmId}.json")));
         // The front-end's log of the VM tells the move.
-        var vmLog = Path.Combine(_dir, "fe", "vms", $"{vmId}.log");
+        var vmLog = Path.Combine(_work.Path, "fe", "vms", $"{vmId}.log");
         await Wait.ForAsync(() => Task.FromResult(File.Exists(vmLog) && File.ReadAllText(vmLog).Contains($"[VM][I]: Migrating to host host-b ({hostB}) from host host-a ({hostA})", StringComparison.Ordinal)),
             "the migration in the VM's log", TimeSpan.FromSeconds(10));
 
@@ -302,11 +294,6 @@ public sealed class KvmAgentTests : IDisposable
             < Array.FindLastIndex(lines, x => x.EndsWith("New LCM state is " + lcm, StringComparison.Ordinal)), string.Join("\n", lines));
     }
 
-    private void MarkOwned(string domain)
-    {
-        Directory.CreateDirectory(Path.Combine(_dir, "owned"));
-        File.WriteAllText(Path.Combine(_dir, "owned", domain), "");
-    }
 
     private static int QemuPid(int vmId)
     {

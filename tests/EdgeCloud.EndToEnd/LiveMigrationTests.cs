@@ -24,29 +24,25 @@ public sealed class LiveMigrationTests(ITestOutputHelper output) : IDisposable
     /// <summary>Where host A says it takes migrations: nothing listens there.</summary>
     private const string UnreachableLibvirt = "qemu+tcp://127.0.0.1:1/system";
 
-    private readonly string _dir = Directory.CreateTempSubdirectory("ec-live-").FullName;
+    private readonly GuestWorkDir _work = new("ec-live-");
 
-    public void Dispose()
-    {
-        try { Directory.Delete(_dir, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
-    }
+    public void Dispose() => _work.Dispose();
 
     [HostFact(Needs)]
     public async Task LiveMigration_KeepsTheSameGuestRunningOnTheNewHost_AndAFailedOneLeavesItWhereItWas()
     {
         HostPrerequisites.Require(Needs);
-        File.SetUnixFileMode(_dir, (UnixFileMode)0b111_101_101); // QEMU (libvirt's user) walks into the agents' VM directories
         var guest = await TestGuestImage.GetAsync();
         await using var libvirtB = await SecondLibvirt.StartAsync();
         var domain = "";
         try
         {
-            await using var fe = await FrontendProcess.StartAsync(Path.Combine(_dir, "fe"), FrontendProcess.FreePort());
+            await using var fe = await FrontendProcess.StartAsync(Path.Combine(_work.Path, "fe"), FrontendProcess.FreePort());
             using var c = fe.Client();
             var (hostA, tokenA) = await AddHostAsync(c, "host-a");
             var (hostB, tokenB) = await AddHostAsync(c, "host-b");
-            await using var a = AgentProcess.Start(Path.Combine(_dir, "agent-a"), fe.AgentUrl, tokenA, "kvm", "--migration-uri", UnreachableLibvirt);
-            await using var b = AgentProcess.Start(Path.Combine(_dir, "agent-b"), fe.AgentUrl, tokenB, "kvm", "--libvirt-uri", libvirtB.Uri);
+            await using var a = AgentProcess.Start(Path.Combine(_work.Path, "agent-a"), fe.AgentUrl, tokenA, "kvm", "--migration-uri", UnreachableLibvirt);
+            await using var b = AgentProcess.Start(Path.Combine(_work.Path, "agent-b"), fe.AgentUrl, tokenB, "kvm", "--libvirt-uri", libvirtB.Uri);
             string Logs() => "A:\n" + a.Output + "\nB:\n" + b.Output + "\nfront-end:\n" + fe.Output;
             await WaitHostMonitoredAsync(c, hostA, TimeSpan.FromSeconds(60), Logs);
             await WaitHostMonitoredAsync(c, hostB, TimeSpan.FromSeconds(60), Logs);
@@ -61,8 +57,8 @@ public sealed class LiveMigrationTests(ITestOutputHelper output) : IDisposable
             domain = $"one-{vmId}";
             await WaitVmAsync(c, vmId, Active, Running, TimeSpan.FromSeconds(120), Logs);
             var id = vmId.ToString(CultureInfo.InvariantCulture);
-            var dirA = Path.Combine(_dir, "agent-a", "datastores", "0", id);
-            var dirB = Path.Combine(_dir, "agent-b", "datastores", "0", id);
+            var dirA = Path.Combine(_work.Path, "agent-a", "datastores", "0", id);
+            var dirB = Path.Combine(_work.Path, "agent-b", "datastores", "0", id);
             var consoleA = Path.Combine(dirA, "console.log");
             var consoleB = Path.Combine(dirB, "console.log");
             await ForConsoleAsync(consoleA, TestGuestImage.BootMarker, 1);
@@ -83,7 +79,7 @@ public sealed class LiveMigrationTests(ITestOutputHelper output) : IDisposable
             Assert.Equal("running", Run("virsh", "-c", libvirtB.Uri, "domstate", domain).Trim());
             Assert.Contains("Persistent:     yes", Run("virsh", "-c", libvirtB.Uri, "dominfo", domain), StringComparison.Ordinal);
             Assert.Contains(Path.Combine(dirB, "disk.0"), Run("virsh", "-c", libvirtB.Uri, "domblklist", domain), StringComparison.Ordinal);
-            Assert.Contains(Path.Combine(_dir, "agent-b", "cache"), Run("qemu-img", "info", "-U", Path.Combine(dirB, "disk.0")), StringComparison.Ordinal);
+            Assert.Contains(Path.Combine(_work.Path, "agent-b", "cache"), Run("qemu-img", "info", "-U", Path.Combine(dirB, "disk.0")), StringComparison.Ordinal);
 
             // The same guest runs on: no boot marker on B's console, and its shell answers there.
             await TypeOnConsoleAsync(libvirtB.Uri, domain, consoleB, "echo TG-LIVE-$((40+2))", "TG-LIVE-42");
@@ -91,8 +87,8 @@ public sealed class LiveMigrationTests(ITestOutputHelper output) : IDisposable
 
             // Host A forgot the VM (files and local state); host B keeps it.
             Assert.False(Directory.Exists(dirA), "host A removed the VM's directory");
-            Assert.False(File.Exists(Path.Combine(_dir, "agent-a", "vms", $"{id}.json")));
-            Assert.True(File.Exists(Path.Combine(_dir, "agent-b", "vms", $"{id}.json")));
+            Assert.False(File.Exists(Path.Combine(_work.Path, "agent-a", "vms", $"{id}.json")));
+            Assert.True(File.Exists(Path.Combine(_work.Path, "agent-b", "vms", $"{id}.json")));
 
             // ---- a live migration to a host whose libvirt takes no migrations: RUNNING on B, the reason in the VM's log
             await c.CallIntAsync("one.vm.migrate", vmId, hostA, true, false, -1, 0);

@@ -27,22 +27,11 @@ public sealed class MarketplaceEndToEndTests : IDisposable
     private const int Active = 3, Running = 3, Done = 6, ImageReady = 1, ImageError = 5, ImageLocked = 4;
 
     private readonly ITestOutputHelper _out;
-    private readonly string _dir = Path.Combine(Path.GetTempPath(), "ec-market-" + Guid.NewGuid().ToString("N")[..8]);
-    private readonly List<string> _domains = [];
+    private readonly GuestWorkDir _work = new("ec-market-");
 
-    public MarketplaceEndToEndTests(ITestOutputHelper output)
-    {
-        _out = output;
-        Directory.CreateDirectory(_dir);
-        File.SetUnixFileMode(_dir, (UnixFileMode)0b111_101_101); // QEMU (libvirt's user) walks into the agent's VM directories
-    }
+    public MarketplaceEndToEndTests(ITestOutputHelper output) => _out = output;
 
-    public void Dispose()
-    {
-        // Domains this test made and did not see terminated (a failed run): never leave guests behind.
-        foreach (var d in _domains) { Virsh("destroy", d); Virsh("undefine", d); }
-        try { Directory.Delete(_dir, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
-    }
+    public void Dispose() => _work.Dispose();
 
     [HostFact(Needs)]
     public async Task ApplianceFromAPrivateMarketplace_Boots_AndACorruptedDownloadIsRejectedByChecksum()
@@ -51,7 +40,7 @@ public sealed class MarketplaceEndToEndTests : IDisposable
         var guest = await TestGuestImage.GetAsync();
 
         // ---- the catalogue folder, as a publisher writes it by hand (docs/storage.md, "Catalogue format")
-        var folder = Path.Combine(_dir, "market");
+        var folder = Path.Combine(_work.Path, "market");
         Directory.CreateDirectory(Path.Combine(folder, "images"));
         var served = Path.Combine(folder, "images", "tiny-1.0.qcow2");
         File.Copy(guest.Disk, served);
@@ -82,10 +71,10 @@ public sealed class MarketplaceEndToEndTests : IDisposable
         Assert.False(server.HasExited, server.Output);
 
         // ---- a front-end with one kvm host
-        await using var fe = await FrontendProcess.StartAsync(Path.Combine(_dir, "fe"), FrontendProcess.FreePort());
+        await using var fe = await FrontendProcess.StartAsync(Path.Combine(_work.Path, "fe"), FrontendProcess.FreePort());
         using var c = fe.Client();
         var (hostId, token) = await AddHostAsync(c, "kvm-host");
-        var agentDir = Path.Combine(_dir, "agent");
+        var agentDir = Path.Combine(_work.Path, "agent");
         await using var agent = AgentProcess.Start(agentDir, fe.AgentUrl, token, "kvm");
         string Logs() => $"agent:\n{agent.Output}\n--- front-end:\n{fe.Output}\n--- market serve:\n{server.Output}";
         try
@@ -93,11 +82,11 @@ public sealed class MarketplaceEndToEndTests : IDisposable
             await WaitHostMonitoredAsync(c, hostId, TimeSpan.FromSeconds(60), Logs);
 
             // ---- the marketplace (one.market.allocate, MARKET_MAD = http) and an fs image datastore, with the CLI
-            var mkFile = Path.Combine(_dir, "market.tpl");
+            var mkFile = Path.Combine(_work.Path, "market.tpl");
             await File.WriteAllTextAsync(mkFile, $"NAME = \"private\"\nMARKET_MAD = \"http\"\nENDPOINT = \"http://127.0.0.1:{marketPort}/\"\n");
             var created = await Cli(fe, "market", "create", mkFile);
             var market = created.Id();
-            var dsFile = Path.Combine(_dir, "ds.tpl");
+            var dsFile = Path.Combine(_work.Path, "ds.tpl");
             await File.WriteAllTextAsync(dsFile, "NAME = \"images\"\nDS_MAD = \"fs\"\nTM_MAD = \"qcow2\"\nTYPE = \"IMAGE_DS\"\n");
             var ds = (await Cli(fe, "datastore", "create", dsFile)).Id();
 
@@ -124,7 +113,7 @@ public sealed class MarketplaceEndToEndTests : IDisposable
 
             // ---- instantiate the template: the appliance boots on the kvm host
             var vm = (await Cli(fe, "template", "instantiate", template.ToString(CultureInfo.InvariantCulture))).Id("VM ID");
-            _domains.Add($"one-{vm}");
+            _work.Own($"one-{vm}");
             await WaitVmAsync(c, vm, Active, Running, TimeSpan.FromSeconds(120), Logs);
             var console = Path.Combine(agentDir, "datastores", "0", vm.ToString(CultureInfo.InvariantCulture), "console.log");
             await Wait.ForAsync(() => Task.FromResult(File.Exists(console) && File.ReadAllText(console).Contains(TestGuestImage.BootMarker, StringComparison.Ordinal)),
@@ -159,7 +148,7 @@ public sealed class MarketplaceEndToEndTests : IDisposable
             await c.CallIntAsync("one.vm.action", "terminate-hard", vm);
             await WaitVmAsync(c, vm, Done, -1, TimeSpan.FromSeconds(60), Logs);
             Assert.DoesNotContain($"one-{vm}", Virsh("list", "--all", "--name"), StringComparison.Ordinal);
-            _domains.Remove($"one-{vm}");
+            _work.Gone($"one-{vm}");
         }
         catch
         {
@@ -177,9 +166,9 @@ public sealed class MarketplaceEndToEndTests : IDisposable
     public async Task SlowMarketImport_ShowsPercentOnTheImage_AndAProgressBarInTheCli()
     {
         HostPrerequisites.Require(HostNeeds.Qemu);
-        var raw = Path.Combine(_dir, "img.raw");
+        var raw = Path.Combine(_work.Path, "img.raw");
         await File.WriteAllBytesAsync(raw, RandomNumberGenerator.GetBytes(4 << 20));
-        var qcow = Path.Combine(_dir, "img.qcow2");
+        var qcow = Path.Combine(_work.Path, "img.qcow2");
         using (var p = Process.Start("qemu-img", ["convert", "-f", "raw", "-O", "qcow2", raw, qcow])) await p.WaitForExitAsync();
         var bytes = await File.ReadAllBytesAsync(qcow);
 
@@ -196,7 +185,7 @@ public sealed class MarketplaceEndToEndTests : IDisposable
         using var stop = new CancellationTokenSource();
         var serving = ServeSlowlyAsync(http, catalogue, bytes, stop.Token);
 
-        await using var fe = await FrontendProcess.StartAsync(Path.Combine(_dir, "fe"), FrontendProcess.FreePort());
+        await using var fe = await FrontendProcess.StartAsync(Path.Combine(_work.Path, "fe"), FrontendProcess.FreePort());
         using var c = fe.Client();
         await c.CallIntAsync("one.market.allocate", $"NAME=slow\nMARKET_MAD=http\nENDPOINT=\"http://127.0.0.1:{port}/\"");
         var ds = await c.CallIntAsync("one.datastore.allocate", "NAME=images\nDS_MAD=fs\nTM_MAD=qcow2\nTYPE=IMAGE_DS", -1);

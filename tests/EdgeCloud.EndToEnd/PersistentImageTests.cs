@@ -23,29 +23,18 @@ public sealed class PersistentImageTests : IDisposable
     private const int Active = 3, Running = 3, Done = 6, Ready = 1, UsedPers = 8;
 
     private readonly ITestOutputHelper _out;
-    private readonly string _dir;
-    private readonly List<string> _domains = [];
+    private readonly GuestWorkDir _work = new("ec-pers-");
 
-    public PersistentImageTests(ITestOutputHelper output)
-    {
-        _out = output;
-        _dir = Path.Combine(Path.GetTempPath(), "ec-pers-" + Guid.NewGuid().ToString("N")[..8]);
-        Directory.CreateDirectory(_dir);
-        File.SetUnixFileMode(_dir, (UnixFileMode)0b111_101_101); // QEMU (libvirt's user) walks into the agent's VM directories
-    }
+    public PersistentImageTests(ITestOutputHelper output) => _out = output;
 
-    public void Dispose()
-    {
-        foreach (var d in _domains) { RunAll("virsh", "-c", "qemu:///system", "destroy", d); RunAll("virsh", "-c", "qemu:///system", "undefine", d); }
-        try { Directory.Delete(_dir, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
-    }
+    public void Dispose() => _work.Dispose();
 
     [HostFact(Needs)]
     public async Task PersistentDisk_WrittenBackOnTerminate_WithSnapshot_NextVmSeesIt_ImageSnapshotRevert()
     {
         HostPrerequisites.Require(Needs);
-        var agentDir = Path.Combine(_dir, "agent");
-        var fe = await FrontendProcess.StartAsync(Path.Combine(_dir, "fe"), FrontendProcess.FreePort(), "--agent-port", FrontendProcess.FreePort().ToString(CultureInfo.InvariantCulture));
+        var agentDir = Path.Combine(_work.Path, "agent");
+        var fe = await FrontendProcess.StartAsync(Path.Combine(_work.Path, "fe"), FrontendProcess.FreePort(), "--agent-port", FrontendProcess.FreePort().ToString(CultureInfo.InvariantCulture));
         AgentProcess? agent = null;
         try
         {
@@ -110,7 +99,7 @@ public sealed class PersistentImageTests : IDisposable
     private async Task<int> RunningVmAsync(OneClient c, int image, string name, Func<string> logs)
     {
         var vm = await c.CallIntAsync("one.vm.allocate", $"NAME={name}\nCPU=0.5\nMEMORY=64\nDISK=[IMAGE_ID={image}]", false);
-        _domains.Add($"one-{vm}");
+        _work.Own($"one-{vm}");
         await WaitVmAsync(c, vm, Active, Running, TimeSpan.FromSeconds(120), logs);
         return vm;
     }

@@ -28,31 +28,20 @@ public sealed class ReplicaBootTests : IDisposable
     private const int Active = 3, Running = 3, Done = 6;
 
     private readonly ITestOutputHelper _out;
-    private readonly string _dir = Path.Combine(Path.GetTempPath(), "ec-replicaboot-" + Guid.NewGuid().ToString("N")[..8]);
-    private readonly List<string> _domains = [];
+    private readonly GuestWorkDir _work = new("ec-replicaboot-");
 
-    public ReplicaBootTests(ITestOutputHelper output)
-    {
-        _out = output;
-        Directory.CreateDirectory(_dir);
-        File.SetUnixFileMode(_dir, (UnixFileMode)0b111_101_101); // QEMU (libvirt's user) walks into the agents' directories
-    }
+    public ReplicaBootTests(ITestOutputHelper output) => _out = output;
 
-    public void Dispose()
-    {
-        // Domains of a failed run: never leave guests behind.
-        foreach (var d in _domains) { Run("virsh", "-c", "qemu:///system", "destroy", d); Run("virsh", "-c", "qemu:///system", "undefine", d); }
-        try { Directory.Delete(_dir, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
-    }
+    public void Dispose() => _work.Dispose();
 
     [HostFact(Needs)]
     public async Task FourVmsOfOneImageOnTwoKvmHosts_Boot_AndTheImageCrossesToTheClusterOnce()
     {
         HostPrerequisites.Require(Needs);
         var guest = await TestGuestImage.GetAsync();
-        var config = Path.Combine(_dir, "fe.yaml");
+        var config = Path.Combine(_work.Path, "fe.yaml");
         await File.WriteAllTextAsync(config, "monitor-interval: 2\nscheduler-interval: 1\n");
-        await using var fe = await FrontendProcess.StartAsync(Path.Combine(_dir, "fe"), FrontendProcess.FreePort(), "--config", config);
+        await using var fe = await FrontendProcess.StartAsync(Path.Combine(_work.Path, "fe"), FrontendProcess.FreePort(), "--config", config);
         using var c = fe.Client();
         var cluster = await c.CallIntAsync("one.cluster.allocate", "edge");
         await c.CallIntAsync("one.cluster.update", cluster, "REPLICA_HOST=replica", 1);
@@ -66,7 +55,7 @@ public sealed class ReplicaBootTests : IDisposable
             {
                 var id = await c.CallIntAsync("one.host.allocate", name, "kvm", "kvm", cluster);
                 var token = await c.CallStringAsync("one.host.jointoken", id, 600);
-                agents[name] = AgentProcess.Start(Path.Combine(_dir, name), fe.AgentUrl, token, hypervisor);
+                agents[name] = AgentProcess.Start(Path.Combine(_work.Path, name), fe.AgentUrl, token, hypervisor);
                 ids[name] = id;
             }
             foreach (var id in ids.Values) await WaitHostMonitoredAsync(c, id, TimeSpan.FromSeconds(60), Logs);
@@ -85,18 +74,18 @@ public sealed class ReplicaBootTests : IDisposable
             {
                 var vm = await c.CallIntAsync("one.vm.allocate", $"NAME=v\nCPU=0.1\nVCPU=1\nMEMORY=96\nDISK=[IMAGE_ID={img}]\nSCHED_REQUIREMENTS=\"ID={ids[host]}\"", false);
                 vms.Add(vm);
-                _domains.Add($"one-{vm}");
+                _work.Own($"one-{vm}");
             }
             foreach (var vm in vms) await WaitVmAsync(c, vm, Active, Running, TimeSpan.FromSeconds(180), Logs);
 
             // Every guest boots: its serial marker on the console its host keeps.
             foreach (var (vm, host) in vms.Zip(placed))
             {
-                var console = Path.Combine(_dir, host, "datastores", "0", vm.ToString(CultureInfo.InvariantCulture), "console.log");
+                var console = Path.Combine(_work.Path, host, "datastores", "0", vm.ToString(CultureInfo.InvariantCulture), "console.log");
                 await Wait.ForAsync(() => Task.FromResult(File.Exists(console) && File.ReadAllText(console).Contains(TestGuestImage.BootMarker, StringComparison.Ordinal)),
                     $"{TestGuestImage.BootMarker} on VM {vm}'s console on {host}", TimeSpan.FromSeconds(180));
                 // Its disk is an overlay on its own host's cached copy of the image.
-                Assert.Contains(Path.Combine(_dir, host, "cache"), Run("qemu-img", "info", "-U", Path.Combine(Path.GetDirectoryName(console)!, "disk.0")), StringComparison.Ordinal);
+                Assert.Contains(Path.Combine(_work.Path, host, "cache"), Run("qemu-img", "info", "-U", Path.Combine(Path.GetDirectoryName(console)!, "disk.0")), StringComparison.Ordinal);
             }
             _out.WriteLine($"4 VMs allocated → 4 boot markers: {sw.Elapsed.TotalSeconds:0.0} s");
 
@@ -107,7 +96,7 @@ public sealed class ReplicaBootTests : IDisposable
             foreach (var vm in vms) await WaitVmAsync(c, vm, Done, -1, TimeSpan.FromSeconds(60), Logs);
             var left = Run("virsh", "-c", "qemu:///system", "list", "--all", "--name").Split('\n', StringSplitOptions.TrimEntries);
             foreach (var vm in vms) Assert.DoesNotContain($"one-{vm}", left);
-            _domains.Clear();
+            _work.AllGone();
         }
         catch
         {
