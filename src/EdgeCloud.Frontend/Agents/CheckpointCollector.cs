@@ -35,13 +35,16 @@ public sealed class CheckpointCollector(Func<Cloud> cloud, AgentHub hub, Fronten
 
     private const int AllVms = -1;
 
+    /// <summary>In place of a host id: the replica of the cluster the VM was last on, looked up off the bus's writer.</summary>
+    private const int ReplicaOfTheVm = -1;
+
     public void OnCommitted(IReadOnlyList<ChangeSet> changeSets, IReadOnlyList<object> events, StateSnapshot snapshot)
     {
         if (!_running) return; // not leading: the next leader reconciles every replica as its agent connects there
         foreach (var cs in changeSets)
             foreach (var c in cs.Changes)
-                if (c is { Type: ObjectType.Vm, Value: Vm { State: VmState.DONE } vm } && ReplicaHostOf(snapshot, vm) is int replica)
-                    _work.Writer.TryWrite((replica, vm.Id));
+                if (c is { Type: ObjectType.Vm, Value: Vm { State: VmState.DONE } })
+                    _work.Writer.TryWrite((ReplicaOfTheVm, c.Id));
     }
 
     private void OnAgentConnected(int hostId)
@@ -57,7 +60,16 @@ public sealed class CheckpointCollector(Func<Cloud> cloud, AgentHub hub, Fronten
         {
             var ticks = TickAsync(stoppingToken);
             await foreach (var (hostId, vmId) in _work.Reader.ReadAllAsync(stoppingToken).ConfigureAwait(false))
-                _ = SendAsync(hostId, vmId, stoppingToken); // one replica away must not hold up the others
+            {
+                var target = hostId;
+                if (target == ReplicaOfTheVm)
+                {
+                    var state = cloud().State;
+                    if (state.Get<Vm>(ObjectType.Vm, vmId) is not { } vm || ReplicaHostOf(state, vm) is not int replica) continue;
+                    target = replica;
+                }
+                _ = SendAsync(target, vmId, stoppingToken); // one replica away must not hold up the others
+            }
             await ticks.ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
